@@ -1,0 +1,1 @@
+"""Orchestration: the Dagster definitions and the ``cityops`` command line."""

@@ -1,0 +1,310 @@
+"""``cityops``: the operator's command line for the city-operations lakehouse.
+
+Every command is a thin front over importable code (``ingestion``, ``quality``, ``catalog``)
+or over the Dagster definitions; heavy imports happen inside commands so ``--help`` is instant.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ingestion.settings import Paths, paths
+
+app = typer.Typer(
+    help=(
+        "cityops — 城运指标湖仓 city-operations lakehouse for 静安区 一网统管.\n\n"
+        "Data lives under $CITYOPS_HOME (default ./data): landing/, lake/raw/, "
+        "lake/quarantine/, warehouse/."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+# Wide enough for the status table when output goes to a file or a pipe.
+console = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True)
+
+DEMO_START = dt.date(2024, 7, 1)
+DEMO_DAYS = 30
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
+
+
+def _day(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as error:
+        raise typer.BadParameter(f"{value!r} is not a date like 2024-07-01") from error
+
+
+@app.command()
+def generate(
+    start: Annotated[str, typer.Option(help="First delivery day (YYYY-MM-DD).")] = "2024-07-01",
+    days: Annotated[int, typer.Option(min=1, help="Number of days to generate.")] = DEMO_DAYS,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same bytes.")] = 7,
+    scale: Annotated[
+        float, typer.Option(min=0.001, help="Volume multiplier; 1.0 ≈ one Jing'an district day.")
+    ] = 1.0,
+    fault_rate: Annotated[
+        float,
+        typer.Option(min=0.0, max=0.5, help="Share of records per table and day given a fault."),
+    ] = 0.002,
+    no_faults: Annotated[bool, typer.Option("--no-faults", help="Plant no faults at all.")] = False,
+    force: Annotated[
+        bool, typer.Option(help="Regenerate even if the same data is already there.")
+    ] = False,
+) -> None:
+    """Generate realistic demo source files for 静安区 into $CITYOPS_HOME/landing/.
+
+    12345 hotline orders (GB18030 CSV), grid cases (JSON Lines), IoT registry and hourly
+    readings (gzip CSV), enterprise registry (XLSX), business-district flows, wet-market
+    prices and weather (JSON), with planted incidents and faults listed in
+    landing/_manifest.json.
+    """
+    from ingestion.generator import generate as run_generator
+
+    home = paths()
+    first = _day(start)
+    assert first is not None
+    rate = 0.0 if no_faults else fault_rate
+    wanted = {
+        "start": first.isoformat(),
+        "days": days,
+        "seed": seed,
+        "scale": scale,
+        "fault_rate": rate,
+    }
+    if not force and _already_generated(home, wanted):
+        console.print(f"Landing data for {wanted} already in {home.landing}; use --force to redo.")
+        return
+    with _progress() as progress:
+        tasks: dict[str, Any] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        manifest = run_generator(
+            home.home, first, days, seed=seed, scale=scale, fault_rate=rate, progress=report
+        )
+    records = manifest.get("records", {})
+    table = Table(title=f"Generated into {home.landing}")
+    table.add_column("table")
+    table.add_column("records", justify="right")
+    for name, count in records.items():
+        table.add_row(name, f"{count:,}")
+    console.print(table)
+    console.print(
+        f"{len(manifest.get('incidents', []))} incidents and "
+        f"{sum(f['count'] for f in manifest.get('faults', []))} faults planted; "
+        f"see {home.landing / '_manifest.json'}"
+    )
+
+
+def _already_generated(home: Paths, wanted: dict[str, Any]) -> bool:
+    manifest_path = home.landing / "_manifest.json"
+    if not manifest_path.exists():
+        return False
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    recorded = {key: manifest.get("generator", {}).get(key) for key in wanted}
+    if recorded != wanted:
+        return False
+    return all(
+        (home.landing / entry["path"]).is_file()
+        and (home.landing / entry["path"]).stat().st_size == entry["bytes"]
+        for entry in manifest.get("files", [])
+    )
+
+
+def _dagster_home(home: Paths) -> Path:
+    """Point Dagster at the persistent instance under $CITYOPS_HOME, unless set already."""
+    if "DAGSTER_HOME" not in os.environ:
+        os.environ["DAGSTER_HOME"] = str(home.dagster_home)
+    dagster_home = Path(os.environ["DAGSTER_HOME"])
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    config = dagster_home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    return dagster_home
+
+
+@app.command()
+def run(
+    start: Annotated[str | None, typer.Option(help="First partition day to run.")] = None,
+    end: Annotated[str | None, typer.Option(help="Last partition day to run (inclusive).")] = None,
+    force: Annotated[
+        bool, typer.Option(help="Re-ingest partitions even when their landing files are unchanged.")
+    ] = False,
+) -> None:
+    """Materialize the pipeline for every day that has landing data.
+
+    Runs the Dagster job ``ingest_sources`` once per daily partition, recorded in the
+    Dagster instance under $CITYOPS_HOME/dagster so ``dagster dev`` shows every run.
+    Unchanged partitions are skipped; re-running is always safe.
+    """
+    from dagster import DagsterInstance
+
+    from dagster_project.definitions import defs
+    from ingestion.pipeline import landing_days
+    from ingestion.sources import CONTRACTS
+
+    home = paths()
+    _dagster_home(home)
+    first, last = _day(start), _day(end)
+    days = sorted(
+        {
+            day
+            for contract in CONTRACTS
+            for day in landing_days(home, contract)
+            if (first is None or day >= first) and (last is None or day <= last)
+        }
+    )
+    if not days:
+        err.print(f"[red]No landing data under {home.landing}.[/red] Run `cityops generate` first.")
+        raise typer.Exit(code=1)
+    job = defs.resolve_job_def("ingest_sources")
+    instance = DagsterInstance.get()
+    run_config = {
+        "resources": {"cityops": {"config": {"home": str(home.home), "force": force}}},
+        "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+    }
+    failed: list[str] = []
+    with _progress() as progress:
+        task = progress.add_task("ingest_sources", total=len(days))
+        for day in days:
+            progress.update(task, description=f"ingest_sources {day}")
+            result = job.execute_in_process(
+                partition_key=day.isoformat(),
+                instance=instance,
+                run_config=run_config,
+                raise_on_error=False,
+            )
+            if not result.success:
+                failed.append(day.isoformat())
+            progress.advance(task)
+    _print_totals(home)
+    if failed:
+        err.print(f"[red]Failed partitions: {', '.join(failed)}[/red] — see `cityops status`.")
+        raise typer.Exit(code=1)
+
+
+def _print_totals(home: Paths) -> None:
+    from ingestion.pipeline import read_log
+    from ingestion.sources import CONTRACTS
+
+    table = Table(title="Lake totals (all partitions)")
+    for column in ("table", "partitions", "read", "written", "quarantined", "duplicates", "late"):
+        table.add_column(column, justify="left" if column == "table" else "right")
+    for contract in CONTRACTS:
+        logs = [
+            log
+            for path in sorted((home.ingestion_log / contract.table).glob("dt=*.json"))
+            if (log := read_log(home, contract.table, dt.date.fromisoformat(path.stem[3:])))
+        ]
+        sums = [
+            sum(log[k] for log in logs)
+            for k in (
+                "rows_read",
+                "rows_written",
+                "rows_quarantined",
+                "duplicates_dropped",
+                "late_rows",
+            )
+        ]
+        table.add_row(contract.table, str(len(logs)), *(f"{n:,}" for n in sums))
+    console.print(table)
+
+
+@app.command()
+def status(
+    table_name: Annotated[
+        str | None, typer.Option("--table", help="Only this lake table, e.g. hotline_orders.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Show every source partition: rows, quarantined rows by reason, last run and failures."""
+    from ingestion.status import partition_status
+
+    home = paths()
+    rows = partition_status(home, table_name)
+    if as_json:
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return
+    if not rows:
+        err.print(f"No ingestion recorded under {home.lake}. Run `cityops run` first.")
+        raise typer.Exit(code=1)
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        grouped[row["table"]].append(row)
+    for name, partitions in grouped.items():
+        states = Counter(row["status"] for row in partitions)
+        summary = ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
+        table = Table(
+            title=f"{name} — {len(partitions)} partitions: {summary}", title_justify="left"
+        )
+        for column in STATUS_COLUMNS:
+            numeric = column in ("read", "written", "quarantined", "dups", "late")
+            table.add_column(column, justify="right" if numeric else "left", overflow="fold")
+        for row in partitions:
+            reasons = " ".join(f"{k}={v}" for k, v in row["quarantined_by_reason"].items())
+            table.add_row(
+                row["dt"],
+                _status_style(row["status"]),
+                _number(row["rows_read"]),
+                _number(row["rows_written"]),
+                _number(row["rows_quarantined"]),
+                _number(row["duplicates_dropped"]),
+                _number(row["late_rows"]),
+                (row["last_run_at"] or "—").replace("T", " ")[:16],
+                row["last_error"] or reasons or "—",
+            )
+        console.print(table)
+
+
+STATUS_COLUMNS = (
+    "dt",
+    "status",
+    "read",
+    "written",
+    "quarantined",
+    "dups",
+    "late",
+    "last run (UTC)",
+    "quarantine reasons / last error",
+)
+
+
+def _number(value: int | None) -> str:
+    return "—" if value is None else f"{value:,}"
+
+
+def _status_style(value: str) -> str:
+    colour = {"ok": "green", "failed": "red", "missing": "yellow"}.get(value, "white")
+    return f"[{colour}]{value}[/{colour}]"
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,7 @@
+"""The only Dagster entry point: it assembles what each ``defs/<concept>/`` folder registers."""
+
+import dagster as dg
+
+from dagster_project.defs.ingestion import assets as ingestion
+
+defs = dg.Definitions.merge(ingestion.defs)

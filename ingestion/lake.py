@@ -1,0 +1,84 @@
+"""Atomic writes into the lake: a reader sees the old file or the new one, never half of one."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+PART_FILE = "part-0.parquet"
+
+
+def _staging_path(staging: Path, suffix: str) -> Path:
+    staging.mkdir(parents=True, exist_ok=True)
+    return staging / f"{uuid.uuid4().hex}{suffix}"
+
+
+def stage_parquet(con: duckdb.DuckDBPyConnection, relation: str, staging: Path) -> Path:
+    """Write a DuckDB table to a temporary zstd Parquet file beside the lake and return it."""
+    path = _staging_path(staging, ".parquet.tmp")
+    # The path is generated here, never taken from data; DuckDB's COPY takes no parameter.
+    target = str(path).replace("'", "''")
+    con.execute(
+        f"copy (select * from {relation}) to '{target}' "
+        "(format parquet, compression zstd, row_group_size 500000)"
+    )
+    return path
+
+
+def publish(staged: Path, partition_dir: Path) -> Path:
+    """Move a staged file into its partition folder with one atomic rename."""
+    partition_dir.mkdir(parents=True, exist_ok=True)
+    final = partition_dir / PART_FILE
+    os.replace(staged, final)
+    return final
+
+
+def unpublish(partition_dir: Path) -> None:
+    """Remove a partition's file and its folder, if present."""
+    final = partition_dir / PART_FILE
+    if final.exists():
+        final.unlink()
+    if partition_dir.exists() and not any(partition_dir.iterdir()):
+        partition_dir.rmdir()
+
+
+def discard(*paths: Path | None) -> None:
+    """Delete staged files that will not be published."""
+    for path in paths:
+        if path is not None and path.exists():
+            path.unlink()
+
+
+def write_json(path: Path, document: Any) -> None:
+    """Write a JSON document atomically (temporary file, fsync, rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    with temporary.open("w", encoding="utf-8") as handle:
+        json.dump(document, handle, ensure_ascii=False, indent=2, sort_keys=True)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def append_jsonl(path: Path, document: Any) -> None:
+    """Append one JSON line (a single short write, so concurrent appends do not interleave)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(document, ensure_ascii=False, sort_keys=True) + "\n"
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(line)
+
+
+def content_hash(path: Path) -> str:
+    """A hash of a Parquet file's rows, independent of row order and file layout."""
+    with duckdb.connect() as con:
+        row = con.execute(
+            "select md5(coalesce(string_agg(line, chr(10) order by line), '')) "
+            "from (select cast(t as varchar) as line from read_parquet(?) as t)",
+            [str(path)],
+        ).fetchone()
+    return str(row[0]) if row else ""

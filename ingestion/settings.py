@@ -1,0 +1,75 @@
+"""Where everything lives: one ``$CITYOPS_HOME`` (default ``./data``), read when asked."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+DEFAULT_HOME = "data"
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The folders under ``$CITYOPS_HOME``."""
+
+    home: Path
+
+    @property
+    def landing(self) -> Path:
+        """Files as the sources deliver them: ``landing/<source>/<YYYY-MM-DD>/``."""
+        return self.home / "landing"
+
+    @property
+    def lake(self) -> Path:
+        """The Parquet lake."""
+        return self.home / "lake"
+
+    @property
+    def raw(self) -> Path:
+        """Typed, validated Parquet: ``lake/raw/<table>/dt=YYYY-MM-DD/``."""
+        return self.lake / "raw"
+
+    @property
+    def quarantine(self) -> Path:
+        """Rejected rows with their reason and raw text: ``lake/quarantine/<table>/dt=…/``."""
+        return self.lake / "quarantine"
+
+    @property
+    def ingestion_log(self) -> Path:
+        """One JSON accounting record per table and partition, plus ``runs.jsonl``."""
+        return self.lake / "_ingestion_log"
+
+    @property
+    def staging(self) -> Path:
+        """Temporary files before their atomic rename; same file system as the lake."""
+        return self.lake / "_tmp"
+
+    @property
+    def warehouse(self) -> Path:
+        """DuckDB files built by dbt."""
+        return self.home / "warehouse"
+
+    @property
+    def dagster_home(self) -> Path:
+        """Dagster's instance (run and event storage) for ``cityops run`` and ``dagster dev``."""
+        return self.home / "dagster"
+
+    def landing_day(self, source: str, day: date) -> Path:
+        """The folder holding one source's delivery for one day."""
+        return self.landing / source / day.isoformat()
+
+    def raw_partition(self, table: str, day: date) -> Path:
+        """The Hive partition folder of one lake table and day."""
+        return self.raw / table / f"dt={day.isoformat()}"
+
+    def quarantine_partition(self, table: str, day: date) -> Path:
+        """The Hive partition folder of one table's quarantined rows for one day."""
+        return self.quarantine / table / f"dt={day.isoformat()}"
+
+
+def paths(home: str | os.PathLike[str] | None = None) -> Paths:
+    """Resolve ``$CITYOPS_HOME`` (or ``home``) to absolute :class:`Paths`."""
+    chosen = home if home is not None else os.environ.get("CITYOPS_HOME", DEFAULT_HOME)
+    return Paths(Path(chosen).expanduser().resolve())

@@ -1,0 +1,318 @@
+"""Type, validate and de-duplicate one partition in DuckDB, with every rule taken from the contract.
+
+Input: the all-text records the readers produced and the records they could not parse.
+Output, as temporary DuckDB tables on the given connection:
+
+- ``valid_rows``: typed rows, one per key, newest version kept;
+- ``quarantined_rows``: every rejected record with its reason code, all findings and raw text.
+
+SQL is generated from the contract. Identifiers come from validated contract names; allowed
+codes travel as data in a registered table, not as SQL text; patterns and rule expressions are
+constants written in the contracts (reviewed code, never delivered data).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+from ingestion.contract import (
+    CHECKS,
+    EXACT_DUPLICATE,
+    INVALID_FORMAT,
+    INVALID_TYPE,
+    MISSING_REQUIRED,
+    OUT_OF_RANGE,
+    SUPERSEDED_VERSION,
+    UNKNOWN_CODE,
+    Contract,
+    Field,
+)
+from ingestion.read import Reject
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("source_file", pa.string()),
+        ("source_line", pa.int64()),
+        ("source_record", pa.int64()),
+        ("reason", pa.string()),
+        ("reason_detail", pa.string()),
+        ("raw_record", pa.string()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """How one partition's records were accounted for."""
+
+    rows_written: int
+    quarantined_by_reason: dict[str, int]
+    duplicates_by_kind: dict[str, int]
+    late_rows: int
+
+    @property
+    def rows_quarantined(self) -> int:
+        """Rows sent to quarantine, whatever the reason."""
+        return sum(self.quarantined_by_reason.values())
+
+    @property
+    def duplicates_dropped(self) -> int:
+        """Exact duplicates plus superseded versions."""
+        return sum(self.duplicates_by_kind.values())
+
+
+def literal(text: str) -> str:
+    """Quote a constant from a contract as a SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def ident(name: str) -> str:
+    """Quote a contract identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _raw(field: Field) -> str:
+    return ident(f"__raw__{field.name}")
+
+
+def typed_expression(field: Field) -> str:
+    """SQL turning the field's text into its type, NULL when the text does not parse."""
+    column = _raw(field)
+    if field.type == "string":
+        return column
+    if field.type == "int":
+        # TRY_CAST('12.5' AS BIGINT) rounds to 13; accept only integral numbers.
+        number = f"try_cast({column} as double)"
+        return f"case when {number} = trunc({number}) then cast({number} as bigint) end"
+    if field.type == "bool":
+        trues = ", ".join(literal(v) for v in field.true_values)
+        falses = ", ".join(literal(v) for v in field.false_values)
+        lowered = f"lower(trim({column}))"
+        return (
+            f"case when {lowered} in ({trues}) then true "
+            f"when {lowered} in ({falses}) then false end"
+        )
+    duckdb_type = {"float": "double", "timestamp": "timestamp", "date": "date"}[field.type]
+    return f"try_cast(trim({column}) as {duckdb_type})"
+
+
+def _finding(reason: str, field: Field, condition: str, with_value: bool = True) -> str:
+    label = literal(f"{reason}: {field.name}")
+    text = f"{label} || ' = ' || {_raw(field)}" if with_value else label
+    return f"case when {condition} then {text} end"
+
+
+def field_findings(field: Field) -> list[str]:
+    """SQL expressions, one per check, each yielding a finding text or NULL."""
+    raw, typed = _raw(field), ident(field.name)
+    present = f"{raw} is not null"
+    findings = []
+    if not field.nullable:
+        findings.append(_finding(MISSING_REQUIRED, field, f"{raw} is null", with_value=False))
+    if field.type != "string":
+        findings.append(_finding(INVALID_TYPE, field, f"{present} and {typed} is null"))
+    if field.pattern is not None:
+        pattern = literal(field.pattern)
+        findings.append(
+            _finding(
+                INVALID_FORMAT, field, f"{present} and not regexp_full_match({raw}, {pattern})"
+            )
+        )
+    if field.check is not None:
+        findings.append(
+            _finding(INVALID_FORMAT, field, f"{present} and not check_{field.check}({raw})")
+        )
+    if field.allowed is not None:
+        in_set = f"select value from _code_sets where set_name = {literal('field:' + field.name)}"
+        findings.append(_finding(UNKNOWN_CODE, field, f"{present} and {raw} not in ({in_set})"))
+    if field.minimum is not None:
+        findings.append(_finding(OUT_OF_RANGE, field, f"{typed} < {float(field.minimum)!r}"))
+    if field.maximum is not None:
+        findings.append(_finding(OUT_OF_RANGE, field, f"{typed} > {float(field.maximum)!r}"))
+    return findings
+
+
+def _code_sets(contract: Contract) -> pa.Table:
+    names: list[str] = []
+    values: list[str] = []
+    sets: Iterable[tuple[str, tuple[str, ...]]] = [
+        *((f"field:{f.name}", f.allowed) for f in contract.fields if f.allowed is not None),
+        *contract.code_sets,
+    ]
+    for name, allowed in sets:
+        names.extend([name] * len(allowed))
+        values.extend(allowed)
+    return pa.table(
+        {"set_name": pa.array(names, pa.string()), "value": pa.array(values, pa.string())}
+    )
+
+
+def _register_checks(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
+    for name in {f.check for f in contract.fields if f.check is not None}:
+        with contextlib.suppress(duckdb.CatalogException):  # already on this connection
+            con.create_function(f"check_{name}", CHECKS[name], ["VARCHAR"], "BOOLEAN")
+
+
+def _rejects_table(rejects: list[Reject]) -> pa.Table:
+    return pa.table(
+        {
+            "source_file": [r.source_file for r in rejects],
+            "source_line": [r.source_line for r in rejects],
+            "source_record": [None] * len(rejects),
+            "reason": [r.reason for r in rejects],
+            "reason_detail": [r.detail for r in rejects],
+            "raw_record": [r.raw_record for r in rejects],
+        },
+        schema=QUARANTINE_SCHEMA,
+    )
+
+
+def validate(
+    con: duckdb.DuckDBPyConnection,
+    records: pa.Table,
+    rejects: list[Reject],
+    contract: Contract,
+    day: dt.date,
+) -> Counts:
+    """Build ``valid_rows`` and ``quarantined_rows`` on ``con`` and return the accounting."""
+    _register_checks(con, contract)
+    con.register("_code_sets_input", _code_sets(contract))
+    con.execute("create or replace temp table _code_sets as select * from _code_sets_input")
+    renamed = records.rename_columns(
+        [f"__raw__{name}" if not name.startswith("_") else name for name in records.column_names]
+    )
+    con.register("_records", renamed)
+    con.register("_rejects", _rejects_table(rejects))
+
+    typed = ",\n    ".join(f"{typed_expression(f)} as {ident(f.name)}" for f in contract.fields)
+    raws = ", ".join(_raw(f) for f in contract.fields)
+    con.execute(
+        f"""
+        create or replace temp table _typed as
+        select
+            {typed},
+            {raws},
+            _source_file, _source_record, _raw
+        from _records
+        """
+    )
+    findings = [finding for f in contract.fields for finding in field_findings(f)]
+    findings += [
+        f"case when {rule.violated_when} then {literal(f'{rule.reason}: {rule.detail}')} end"
+        for rule in contract.rules
+    ]
+    if contract.event_time is not None:
+        # A record stamped later than its delivery day (plus a grace period) is implausible.
+        latest = dt.datetime.combine(day + dt.timedelta(days=1), dt.time()) + dt.timedelta(
+            hours=contract.max_lead_hours
+        )
+        event = ident(contract.event_time)
+        detail = literal(f"{OUT_OF_RANGE}: {contract.event_time} after the delivery day")
+        findings.append(
+            f"case when {event} > timestamp {literal(latest.isoformat(sep=' '))} "
+            f"then {detail} || ' = ' || cast({event} as varchar) end"
+        )
+    raw_json = (
+        "json_object(" + ", ".join(f"{literal(f.source)}, {_raw(f)}" for f in contract.fields) + ")"
+    )
+    con.execute(
+        f"""
+        create or replace temp table _checked as
+        select
+            *,
+            list_filter([{", ".join(findings)}], lambda finding: finding is not null) as _findings
+        from _typed
+        """
+    )
+    con.execute(
+        f"""
+        create or replace temp table quarantined_rows as
+        select
+            _source_file as source_file,
+            cast(null as bigint) as source_line,
+            _source_record as source_record,
+            split_part(_findings[1], ':', 1) as reason,
+            array_to_string(_findings, '; ') as reason_detail,
+            coalesce(_raw, cast({raw_json} as varchar)) as raw_record
+        from _checked
+        where len(_findings) > 0
+        union all
+        select * from _rejects
+        order by source_file, coalesce(source_record, 0), coalesce(source_line, 0)
+        """
+    )
+    key = ", ".join(ident(k) for k in contract.key)
+    newest_first = (
+        f"{ident(contract.version_by)} desc nulls last, " if contract.version_by else ""
+    ) + "_source_file desc, _source_record desc"
+    con.execute(
+        f"""
+        create or replace temp table _ranked as
+        select
+            *,
+            row_number() over (
+                partition by {raws} order by _source_file, _source_record
+            ) as _copy
+        from _checked
+        where len(_findings) = 0
+        """
+    )
+    con.execute(
+        f"""
+        create or replace temp table _versioned as
+        select
+            *,
+            row_number() over (partition by {key} order by {newest_first}) as _version
+        from _ranked
+        where _copy = 1
+        """
+    )
+    columns = ", ".join(ident(f.name) for f in contract.fields)
+    con.execute(
+        f"""
+        create or replace temp table valid_rows as
+        select {columns}, _source_file, _source_record
+        from _versioned
+        where _version = 1
+        order by _source_file, _source_record
+        """
+    )
+    return _counts(con, contract, day)
+
+
+def _scalar(
+    con: duckdb.DuckDBPyConnection, sql: str, parameters: list[object] | None = None
+) -> int:
+    row = con.execute(sql, parameters or []).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _counts(con: duckdb.DuckDBPyConnection, contract: Contract, day: dt.date) -> Counts:
+    by_reason = dict(
+        con.execute(
+            "select reason, count(*) from quarantined_rows group by reason order by reason"
+        ).fetchall()
+    )
+    duplicates = {
+        EXACT_DUPLICATE: _scalar(con, "select count(*) from _ranked where _copy > 1"),
+        SUPERSEDED_VERSION: _scalar(con, "select count(*) from _versioned where _version > 1"),
+    }
+    late = 0
+    if contract.event_time is not None:
+        late = _scalar(
+            con,
+            f"select count(*) from valid_rows where {ident(contract.event_time)} < ?",
+            [dt.datetime.combine(day, dt.time())],
+        )
+    return Counts(
+        rows_written=_scalar(con, "select count(*) from valid_rows"),
+        quarantined_by_reason=by_reason,
+        duplicates_by_kind={kind: n for kind, n in duplicates.items() if n},
+        late_rows=late,
+    )
