@@ -146,6 +146,9 @@ class Contract:
     rules: tuple[Rule, ...] = ()
     code_sets: tuple[tuple[str, tuple[str, ...]], ...] = ()
     max_lead_hours: float = 1.0
+    # Registries deliver history by nature (a full snapshot carries old 核准日期): for them an
+    # event before the delivery day is not a late arrival, so it is not counted as one.
+    counts_late: bool = True
     description: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:

@@ -304,7 +304,7 @@ def _counts(con: duckdb.DuckDBPyConnection, contract: Contract, day: dt.date) ->
         SUPERSEDED_VERSION: _scalar(con, "select count(*) from _versioned where _version > 1"),
     }
     late = 0
-    if contract.event_time is not None:
+    if contract.event_time is not None and contract.counts_late:
         late = _scalar(
             con,
             f"select count(*) from valid_rows where {ident(contract.event_time)} < ?",

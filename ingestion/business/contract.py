@@ -38,6 +38,7 @@ ENTERPRISES = Contract(
     key=("uscc",),
     version_by="approved_date",
     event_time="approved_date",
+    counts_late=False,
     max_lead_hours=24,
     fields=(
         Field(
@@ -103,6 +104,7 @@ LICENCES = Contract(
     file_glob="企业登记_*.xlsx",
     key=("licence_number",),
     event_time="issued_date",
+    counts_late=False,
     max_lead_hours=24,
     fields=(
         Field("licence_number", "许可证编号", nullable=False, description="许可证编号"),
