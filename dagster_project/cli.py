@@ -100,12 +100,12 @@ def generate(
         console.print(f"Landing data for {wanted} already in {home.landing}; use --force to redo.")
         return
     with _progress() as progress:
-        tasks: dict[str, Any] = {}
+        task = progress.add_task("generate", total=None)
 
         def report(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = progress.add_task(stage, total=total)
-            progress.update(tasks[stage], completed=done, total=total)
+            progress.update(
+                task, description=f"generate: {stage} done", completed=done, total=total
+            )
 
         manifest = run_generator(
             home.home, first, days, seed=seed, scale=scale, fault_rate=rate, progress=report

@@ -192,16 +192,6 @@ def validate(
 
     typed = ",\n    ".join(f"{typed_expression(f)} as {ident(f.name)}" for f in contract.fields)
     raws = ", ".join(_raw(f) for f in contract.fields)
-    con.execute(
-        f"""
-        create or replace temp table _typed as
-        select
-            {typed},
-            {raws},
-            _source_file, _source_record, _raw
-        from _records
-        """
-    )
     findings = [finding for f in contract.fields for finding in field_findings(f)]
     findings += [
         f"case when {rule.violated_when} then {literal(f'{rule.reason}: {rule.detail}')} end"
@@ -224,10 +214,17 @@ def validate(
     con.execute(
         f"""
         create or replace temp table _checked as
+        with typed as (
+            select
+                {typed},
+                {raws},
+                _source_file, _source_record, _raw
+            from _records
+        )
         select
             *,
             list_filter([{", ".join(findings)}], lambda finding: finding is not null) as _findings
-        from _typed
+        from typed
         """
     )
     con.execute(
@@ -251,35 +248,15 @@ def validate(
     newest_first = (
         f"{ident(contract.version_by)} desc nulls last, " if contract.version_by else ""
     ) + "_source_file desc, _source_record desc"
-    con.execute(
-        f"""
-        create or replace temp table _ranked as
-        select
-            *,
-            row_number() over (
-                partition by {raws} order by _source_file, _source_record
-            ) as _copy
-        from _checked
-        where len(_findings) = 0
-        """
-    )
-    con.execute(
-        f"""
-        create or replace temp table _versioned as
-        select
-            *,
-            row_number() over (partition by {key} order by {newest_first}) as _version
-        from _ranked
-        where _copy = 1
-        """
-    )
     columns = ", ".join(ident(f.name) for f in contract.fields)
+    # One window picks the newest version per key; among identical copies any one will do.
     con.execute(
         f"""
         create or replace temp table valid_rows as
         select {columns}, _source_file, _source_record
-        from _versioned
-        where _version = 1
+        from _checked
+        where len(_findings) = 0
+        qualify row_number() over (partition by {key} order by {newest_first}) = 1
         order by _source_file, _source_record
         """
     )
@@ -299,9 +276,21 @@ def _counts(con: duckdb.DuckDBPyConnection, contract: Contract, day: dt.date) ->
             "select reason, count(*) from quarantined_rows group by reason order by reason"
         ).fetchall()
     )
+    # Valid rows = exact copies + distinct records; distinct records = versions of keys.
+    # Hash aggregates count both kinds without another sort.
+    raws = ", ".join(_raw(f) for f in contract.fields)
+    key = ", ".join(ident(k) for k in contract.key)
+    row = con.execute(
+        f"""
+        select count(*), count(distinct ({raws}, '')), count(distinct ({key}, ''))
+        from _checked
+        where len(_findings) = 0
+        """
+    ).fetchone()
+    valid, distinct_records, distinct_keys = row if row else (0, 0, 0)
     duplicates = {
-        EXACT_DUPLICATE: _scalar(con, "select count(*) from _ranked where _copy > 1"),
-        SUPERSEDED_VERSION: _scalar(con, "select count(*) from _versioned where _version > 1"),
+        EXACT_DUPLICATE: valid - distinct_records,
+        SUPERSEDED_VERSION: distinct_records - distinct_keys,
     }
     late = 0
     if contract.event_time is not None and contract.counts_late:

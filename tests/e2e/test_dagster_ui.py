@@ -1,0 +1,90 @@
+"""`dagster dev` shows the assets of `cityops run` with partitions and accounting metadata."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+BIN = Path(sys.executable).parent
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _graphql(port, query):
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"content-type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)["data"]
+
+
+def test_dagster_dev_shows_partitioned_assets_with_metadata(tmp_path):
+    env = {**os.environ, "CITYOPS_HOME": str(tmp_path), "DAGSTER_HOME": str(tmp_path / "dagster")}
+    for command in (["generate", "--days", "1", "--scale", "0.01"], ["run"]):
+        subprocess.run([BIN / "cityops", *command], env=env, check=True, capture_output=True)
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            BIN / "dagster",
+            "dev",
+            "-m",
+            "dagster_project.definitions",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                nodes = _graphql(port, "{ assetNodes { assetKey { path } isPartitioned } }")
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(1)
+        keys = {tuple(node["assetKey"]["path"]) for node in nodes["assetNodes"]}
+        assert ("raw", "hotline_orders") in keys
+        assert all(
+            node["isPartitioned"]
+            for node in nodes["assetNodes"]
+            if node["assetKey"]["path"][0] == "raw"
+        )
+        asset = _graphql(
+            port,
+            '{ assetOrError(assetKey: {path: ["raw", "hotline_orders"]}) { ... on Asset { '
+            "assetMaterializations(limit: 1) { partition metadataEntries { label } } } } }",
+        )
+        materialization = asset["assetOrError"]["assetMaterializations"][0]
+        labels = {entry["label"] for entry in materialization["metadataEntries"]}
+        assert materialization["partition"] == "2024-07-01"
+        assert {
+            "dagster/row_count",
+            "rows_read",
+            "rows_quarantined",
+            "quarantined_by_reason",
+        } <= labels
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
