@@ -31,9 +31,17 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --quiet
 	@touch $@
 
-setup: $(VENV)/.synced ## Create the locked environment in .venv
+# The Dagster definitions are built from dbt's manifest; dbt parse needs no warehouse or key.
+DBT_SOURCES := $(shell find dbt/dbt_project.yml dbt/profiles.yml dbt/models dbt/macros dbt/seeds dbt/data-tests -type f 2>/dev/null)
+DBT_MANIFEST := dbt/target/manifest.json
 
-run: setup ## Generate the demo sources and materialize everything (CITYOPS_HOME=./data)
+$(DBT_MANIFEST): $(VENV)/.synced $(DBT_SOURCES)
+	cd dbt && ../$(BIN)/dbt parse --quiet
+	@touch $@
+
+setup: $(VENV)/.synced $(DBT_MANIFEST) ## Create the locked environment in .venv and parse dbt
+
+run: setup ## Generate the demo sources, ingest them and build the warehouse (CITYOPS_HOME=./data)
 	$(BIN)/cityops generate $(DEMO_ARGS)
 	$(BIN)/cityops run
 	@echo "Done. Inspect with: $(BIN)/cityops status   |   UI: make dev"
@@ -41,13 +49,17 @@ run: setup ## Generate the demo sources and materialize everything (CITYOPS_HOME
 test: setup lint ## Lint, then run every test tier
 	$(BIN)/pytest
 
-lint: setup ## ruff (lint + format check)
+SQL := dbt/models dbt/macros dbt/data-tests docs/analyst-queries.sql
+
+lint: setup ## ruff (lint + format check) and sqlfluff (DuckDB dialect)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint $(SQL)
 
-fmt: setup ## Format Python
+fmt: setup ## Format Python and fix SQL style
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+	$(BIN)/sqlfluff fix $(SQL)
 
 dev: setup ## Dagster UI on http://127.0.0.1:3000 with the runs of `make run`
 	DAGSTER_HOME=$(CITYOPS_HOME)/dagster $(BIN)/dagster dev -m dagster_project.definitions -h 127.0.0.1 -p 3000

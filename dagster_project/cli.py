@@ -208,7 +208,57 @@ def run(
     _print_totals(home)
     if failed:
         err.print(f"[red]Failed partitions: {', '.join(failed)}[/red] — see `cityops status`.")
+        err.print("The warehouse was not rebuilt; fix the deliveries and run again.")
         raise typer.Exit(code=1)
+    _build_warehouse(home, days[0], days[-1], instance, run_config)
+
+
+def _pii_key(home: Paths) -> None:
+    """Use $CITYOPS_PII_KEY, or a key generated once into an ignored file under the home."""
+    if os.environ.get("CITYOPS_PII_KEY"):
+        return
+    import secrets
+
+    key_file = home.home / ".secrets" / "pii_key"
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32), encoding="utf-8")
+        key_file.chmod(0o600)
+        err.print(
+            f"Generated a pseudonymisation key in {key_file} (set CITYOPS_PII_KEY to use yours)."
+        )
+    os.environ["CITYOPS_PII_KEY"] = key_file.read_text(encoding="utf-8").strip()
+
+
+def _build_warehouse(
+    home: Paths, first: dt.date, last: dt.date, instance: Any, run_config: dict[str, Any]
+) -> None:
+    """One run of ``build_warehouse`` over the whole range: the daily facts in one dbt call."""
+    from dagster._core.storage.tags import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+    )
+
+    from dagster_project.definitions import defs
+
+    _pii_key(home)
+    job = defs.resolve_job_def("build_warehouse")
+    tags = {
+        ASSET_PARTITION_RANGE_START_TAG: first.isoformat(),
+        ASSET_PARTITION_RANGE_END_TAG: last.isoformat(),
+    }
+    with _progress() as progress:
+        task = progress.add_task(f"build_warehouse {first} … {last} (dbt build)", total=None)
+        result = job.execute_in_process(
+            instance=instance, run_config=run_config, tags=tags, raise_on_error=False
+        )
+        progress.update(task, total=1, completed=1)
+    if not result.success:
+        err.print(
+            "[red]The warehouse build failed[/red]; the Dagster run has the dbt log (make dev)."
+        )
+        raise typer.Exit(code=1)
+    console.print(f"Warehouse built: {home.warehouse / 'cityops.duckdb'}")
 
 
 def _print_totals(home: Paths) -> None:

@@ -3,5 +3,6 @@
 import dagster as dg
 
 from dagster_project.defs.ingestion import assets as ingestion
+from dagster_project.defs.transformation import assets as transformation
 
-defs = dg.Definitions.merge(ingestion.defs)
+defs = dg.Definitions.merge(ingestion.defs, transformation.defs)

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
 
 import dagster as dg
 import pytest
@@ -77,9 +78,14 @@ def test_cli_generate_run_status_on_a_fresh_home(tmp_path):
     assert len(rows) == 2 * len(CONTRACTS)
     assert {row["status"] for row in rows} == {"ok"}
 
-    # Every run is in the persistent Dagster instance that `dagster dev` reads.
+    assert "Warehouse built" in first.stdout
+    assert (home / "warehouse" / "cityops.duckdb").exists()
+
+    # Every run is in the persistent Dagster instance that `dagster dev` reads: one ingestion
+    # run per day, then one warehouse build over the whole range.
     instance = dg.DagsterInstance.from_config(str(home / "dagster"))
-    assert len(instance.get_run_records()) == 2
+    jobs = Counter(record.dagster_run.job_name for record in instance.get_run_records())
+    assert jobs == {"ingest_sources": 2, "build_warehouse": 1}
     instance.dispose()
 
     second = _cityops("run", home=home)  # re-running is safe: every partition is skipped

@@ -1,0 +1,158 @@
+"""The 城运主题数据库 (dbt project in ``dbt/``) as Dagster assets.
+
+Every dbt model and seed is an asset keyed ``[schema, name]``, the warehouse object; dbt
+sources are the ingestion assets ``["raw", table]`` (``meta.dagster.asset_key``), so each
+staging model sits downstream of its lake table, and dbt tests are asset checks.
+
+The project runs in three steps so that no step is both upstream and downstream of another:
+
+- ``cityops_dbt_foundation`` (unpartitioned): seeds, staging views and everything that does
+  not depend on an incremental model (reference dimensions, devices, enterprises …).
+- ``cityops_dbt_daily`` (daily partitions): the incremental models. A partition's build
+  passes its delivery day as ``--vars '{min_dt, max_dt}'``; a backfill runs once for the
+  whole range. Each also depends directly on the same day of the lake tables it reads.
+- ``cityops_dbt_marts`` (unpartitioned): what is derived from the incremental facts (KPIs,
+  callers, topics, situation signals), rebuilt after them.
+"""
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from dagster_project.defs.ingestion.partitions import DAILY
+from dagster_project.defs.ingestion.resources import CityopsHome
+from dagster_project.defs.transformation.resources import DBT_PROJECT, dbt_resource, run_dbt
+
+INCREMENTAL = "config.materialized:incremental"
+# A test runs in the step that builds the last of its models: a relationship from a daily
+# fact to a mart it feeds is tested with the marts, never before the mart exists.
+BUILD = ["build", "--indirect-selection", "buildable"]
+
+
+@cache
+def _manifest() -> Mapping[str, Any]:
+    return json.loads(DBT_PROJECT.manifest_path.read_text(encoding="utf-8"))
+
+
+def _raw_sources_upstream_of(unique_id: str) -> list[dg.AssetKey]:
+    """The lake tables (dbt sources) a model reads, directly or through other models."""
+    manifest = _manifest()
+    seen: set[str] = set()
+    keys: set[tuple[str, ...]] = set()
+    stack = [unique_id]
+    while stack:
+        node_id = stack.pop()
+        if node_id in seen:
+            continue
+        seen.add(node_id)
+        if node_id.startswith("source."):
+            source = manifest["sources"][node_id]
+            key = source.get("meta", {}).get("dagster", {}).get("asset_key")
+            if key:
+                keys.add(tuple(key))
+            continue
+        node = manifest["nodes"].get(node_id, {})
+        stack.extend(node.get("depends_on", {}).get("nodes", []))
+    return [dg.AssetKey(list(key)) for key in sorted(keys)]
+
+
+class CityopsDbtTranslator(DagsterDbtTranslator):
+    """Models and seeds are keyed ``[schema, name]`` and grouped by schema."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        """``[schema, name]`` for models and seeds; sources keep their ``meta`` key."""
+        if dbt_resource_props["resource_type"] == "source":
+            return super().get_asset_key(dbt_resource_props)
+        return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        """One group per warehouse schema (staging, events, people …)."""
+        return f"dbt_{dbt_resource_props['schema']}"
+
+    def get_asset_spec(self, manifest, unique_id, project):  # noqa: D102 (see the class)
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        if props.get("config", {}).get("materialized") != "incremental":
+            return spec
+        # Same-day lake partitions → this partition (identity mapping: both are DAILY).
+        direct = {dep.asset_key for dep in spec.deps}
+        extra = [
+            dg.AssetDep(key) for key in _raw_sources_upstream_of(unique_id) if key not in direct
+        ]
+        return spec.merge_attributes(deps=extra) if extra else spec
+
+
+TRANSLATOR = CityopsDbtTranslator()
+
+
+def delivery_window(context: dg.AssetExecutionContext) -> dict[str, str]:
+    """``min_dt``/``max_dt`` of the run's partition (or partition range), in Beijing time."""
+    window = context.partition_time_window
+    last = window.end - dt.timedelta(days=1)
+    return {"min_dt": window.start.date().isoformat(), "max_dt": last.date().isoformat()}
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    dagster_dbt_translator=TRANSLATOR,
+    select="fqn:*",
+    exclude=f"{INCREMENTAL}+",
+    name="cityops_dbt_foundation",
+)
+def cityops_dbt_foundation(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, cityops: CityopsHome
+):
+    """Seeds, staging views and models independent of the incremental facts."""
+    yield from run_dbt(dbt, cityops, BUILD, context)
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    dagster_dbt_translator=TRANSLATOR,
+    select=INCREMENTAL,
+    partitions_def=DAILY,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    name="cityops_dbt_daily",
+)
+def cityops_dbt_daily(context: dg.AssetExecutionContext, dbt: DbtCliResource, cityops: CityopsHome):
+    """The incremental facts, for the deliveries of the partition's day(s)."""
+    yield from run_dbt(dbt, cityops, BUILD, context, dbt_vars=delivery_window(context))
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    dagster_dbt_translator=TRANSLATOR,
+    select=f"{INCREMENTAL}+",
+    exclude=INCREMENTAL,
+    name="cityops_dbt_marts",
+)
+def cityops_dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, cityops: CityopsHome):
+    """Everything derived from the incremental facts: KPIs, callers, topics, signals."""
+    yield from run_dbt(dbt, cityops, BUILD, context)
+
+
+DBT_ASSETS = [cityops_dbt_foundation, cityops_dbt_daily, cityops_dbt_marts]
+
+BUILD_WAREHOUSE_JOB = dg.define_asset_job(
+    "build_warehouse",
+    selection=dg.AssetSelection.assets(*DBT_ASSETS),
+    partitions_def=DAILY,
+    description=(
+        "Build the 城运主题数据库 for one delivery day (or a range, in one dbt run): "
+        "foundation, that day's incremental facts, then the marts derived from them."
+    ),
+)
+
+defs = dg.Definitions(
+    assets=DBT_ASSETS,
+    jobs=[BUILD_WAREHOUSE_JOB],
+    resources={"dbt": dbt_resource()},
+)

@@ -1,0 +1,103 @@
+{#-
+    Every delivered version of every order, pseudonymised. Incremental by delivery day: a
+    day's build replaces that day's versions (unique_key = delivery_date is a partition
+    overwrite, so a re-ingested day with fewer rows leaves nothing stale behind).
+-#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='delivery_date',
+        incremental_strategy='delete+insert',
+    )
+}}
+
+with
+
+stg_hotline__orders as (
+
+    select * from {{ ref('stg_hotline__orders') }}
+
+),
+
+streets as (
+
+    select * from {{ ref('streets') }}
+
+),
+
+delivered as (
+
+    select
+        stg_hotline__orders.*,
+        streets.street_code
+
+    from stg_hotline__orders
+    left join streets
+        on stg_hotline__orders.street_name = streets.street_name
+    {% if is_incremental() %}
+        where {{ in_delivery_window('stg_hotline__orders.delivery_date') }}
+    {% endif %}
+
+),
+
+located as (
+
+    {{ locate_addresses('delivered', ['order_id', 'delivery_date']) }}
+
+),
+
+final as (
+
+    select
+        delivered.order_id,
+        delivered.delivery_date,
+        delivered.accepted_at,
+        delivered.channel,
+        delivered.request_type,
+        delivered.matter_code,
+        delivered.matter_name,
+        {{ scrub_free_text('delivered.content') }} as content_scrubbed,
+        regexp_matches(delivered.content, '(^|[^0-9])1[3-9][0-9]{9}([^0-9]|$)') as has_phone_in_content,
+        regexp_matches(delivered.content, '{{ id_number_pattern() }}') as has_id_number_in_content,
+        {{ pii_hash(phone_digits('delivered.caller_phone'), 'phone') }} as caller_key,
+        {{ mask_phone('delivered.caller_phone') }} as caller_phone_masked,
+        {{ phone_kind('delivered.caller_phone') }} as caller_phone_kind,
+        {{ mask_name('delivered.caller_name') }} as caller_name_masked,
+        {{ mask_address('delivered.address') }} as address_masked,
+        -- The building, not the flat: a re-send that only adds the 室 keeps the same key.
+        {{ pii_hash("regexp_replace(delivered.address, '[0-9]+室$', '')", 'address') }} as address_key,
+        delivered.street_name,
+        delivered.street_code,
+        located.road_name,
+        located.cross_road_name,
+        located.grid_code,
+        located.grid_match_method,
+        delivered.order_status,
+        delivered.dispatched_at,
+        delivered.handling_unit_name,
+        delivered.signed_at,
+        delivered.first_contact_at,
+        delivered.return_count,
+        delivered.returned_at,
+        delivered.return_reason,
+        delivered.redispatched_at,
+        delivered.source_deadline_at,
+        delivered.replied_at,
+        delivered.is_resolved_by_unit,
+        delivered.callback_at,
+        delivered.callback_result,
+        delivered.is_resolved_at_callback,
+        delivered.merged_into_order_id,
+        delivered.updated_at,
+        delivered.source_file,
+        delivered.source_record_number
+
+    from delivered
+    left join located
+        on
+            delivered.order_id = located.order_id
+            and delivered.delivery_date = located.delivery_date
+
+)
+
+select * from final

@@ -1,0 +1,77 @@
+with
+
+stg_iot__devices as (
+
+    select * from {{ ref('stg_iot__devices') }}
+
+),
+
+iot_device_types as (
+
+    select * from {{ ref('iot_device_types') }}
+
+),
+
+snapshots as (
+
+    select
+        *,
+        min(delivery_date) over (partition by device_id) as first_seen_date,
+        max(delivery_date) over (partition by device_id) as last_seen_date
+
+    from stg_iot__devices
+
+),
+
+latest as (
+
+    -- The registry is a daily full snapshot: the newest delivery describes the device.
+    select *
+    from snapshots
+    qualify row_number() over (
+            partition by device_id order by delivery_date desc, source_record_number desc
+        ) = 1
+
+),
+
+final as (
+
+    select
+        latest.device_id,
+        latest.device_type,
+        iot_device_types.device_type_name,
+        -- Names of home devices embed the address ("智能水表（某路12弄3号）").
+        {{ mask_address('latest.device_name') }} as device_name,
+        latest.street_code,
+        latest.grid_code,
+        latest.road_name,
+        latest.underpass_code,
+        {{ mask_address('latest.address') }} as address_masked,
+        -- A home device's coordinates locate a person's home (精准定位, domain.md §2.4):
+        -- rounded to about 1 km; public infrastructure keeps 6 decimals.
+        case
+            when iot_device_types.is_installed_in_homes then round(latest.longitude, 2)
+            else latest.longitude
+        end as longitude,
+        case
+            when iot_device_types.is_installed_in_homes then round(latest.latitude, 2)
+            else latest.latitude
+        end as latitude,
+        iot_device_types.is_installed_in_homes,
+        latest.install_date,
+        latest.device_status,
+        latest.device_status in ('online', 'fault') as is_reporting,
+        latest.vendor_name,
+        case
+            when latest.tags_text is not null then string_split(latest.tags_text, '|')
+        end as tags,
+        latest.first_seen_date,
+        latest.last_seen_date
+
+    from latest
+    left join iot_device_types
+        on latest.device_type = iot_device_types.device_type
+
+)
+
+select * from final

@@ -1,0 +1,115 @@
+"""The dbt project as Dagster assets: keys, lineage to the lake, partitions, checks, a run.
+
+Needs ``dbt/target/manifest.json`` (``make`` runs ``dbt parse``; see dbt/README.md).
+"""
+
+import shutil
+
+import dagster as dg
+import pytest
+
+from dagster_project.defs.ingestion.partitions import DAILY
+from dagster_project.defs.transformation.assets import DBT_ASSETS, delivery_window
+from tests.integration.dbt_runner import TEST_KEY
+
+pytestmark = pytest.mark.integration
+
+INCREMENTAL = {
+    ("intermediate", "int_hotline_order_versions"),
+    ("intermediate", "int_grid_case_versions"),
+    ("events", "fct_hotline_orders"),
+    ("events", "fct_grid_cases"),
+    ("events", "fct_device_alarms"),
+    ("events", "fct_city_events"),
+    ("things", "fct_device_readings_hourly"),
+}
+
+
+@pytest.fixture(scope="module")
+def graph():
+    from dagster_project.definitions import defs
+
+    return defs, defs.resolve_asset_graph()
+
+
+def test_dbt_models_and_seeds_are_assets_keyed_by_schema_and_name(graph):
+    _, asset_graph = graph
+    keys = {tuple(key.path) for key in asset_graph.get_all_asset_keys()}
+    assert ("events", "fct_city_events") in keys
+    assert ("restricted", "stg_hotline__orders") in keys
+    assert ("reference", "dispatch_rules") in keys
+    dbt_keys = {key for key in keys if key[0] != "raw"}
+    assert all(len(key) == 2 for key in dbt_keys)
+    assert len(dbt_keys) >= 55  # 42 models and 15 seeds
+
+
+def test_staging_models_sit_downstream_of_their_ingestion_assets(graph):
+    _, asset_graph = graph
+    parents = asset_graph.get(dg.AssetKey(["restricted", "stg_hotline__orders"])).parent_keys
+    assert parents == {dg.AssetKey(["raw", "hotline_orders"])}
+    readings = asset_graph.get(dg.AssetKey(["staging", "stg_iot__readings"])).parent_keys
+    assert readings == {dg.AssetKey(["raw", "iot_readings"])}
+
+
+def test_incremental_models_are_daily_partitions_driven_by_the_same_lake_day(graph):
+    _, asset_graph = graph
+    for key in asset_graph.get_all_asset_keys():
+        node = asset_graph.get(key)
+        if key.path[0] == "raw":
+            continue
+        expected = DAILY if tuple(key.path) in INCREMENTAL else None
+        assert node.partitions_def == expected, key
+    facts = asset_graph.get(dg.AssetKey(["events", "fct_hotline_orders"]))
+    assert dg.AssetKey(["raw", "hotline_orders"]) in facts.parent_keys
+    readings = asset_graph.get(dg.AssetKey(["things", "fct_device_readings_hourly"]))
+    assert dg.AssetKey(["raw", "iot_readings"]) in readings.parent_keys
+
+
+def test_dbt_tests_are_asset_checks_and_the_job_builds_everything(graph):
+    defs, asset_graph = graph
+    checks = list(asset_graph.asset_check_keys)
+    assert len(checks) > 200
+    assert any(check.name.startswith("no_clear_pii") for check in checks)
+    job = defs.resolve_job_def("build_warehouse")
+    assert job.partitions_def == DAILY
+    assert len(DBT_ASSETS) == 3
+
+
+def test_a_partition_range_becomes_the_dbt_delivery_window():
+    window = dg.TimeWindow(
+        DAILY.time_window_for_partition_key("2024-07-02").start,
+        DAILY.time_window_for_partition_key("2024-07-04").end,
+    )
+
+    class Context:
+        partition_time_window = window
+
+    assert delivery_window(Context()) == {"min_dt": "2024-07-02", "max_dt": "2024-07-04"}
+
+
+def test_build_warehouse_materializes_every_dbt_asset_for_a_day(
+    small_lake, tmp_path, monkeypatch, graph
+):
+    defs, _ = graph
+    lake_paths, _, _ = small_lake
+    shutil.copytree(lake_paths.lake, tmp_path / "lake")
+    monkeypatch.setenv("CITYOPS_PII_KEY", TEST_KEY)
+    result = defs.resolve_job_def("build_warehouse").execute_in_process(
+        partition_key="2024-07-03",
+        instance=dg.DagsterInstance.ephemeral(),
+        run_config={"resources": {"cityops": {"config": {"home": str(tmp_path)}}}},
+        raise_on_error=False,
+    )
+    assert result.success
+    events = result.get_asset_materialization_events()
+    materialized = {tuple(event.asset_key.path) for event in events}
+    assert materialized >= INCREMENTAL
+    assert len(materialized) >= 55
+    evaluations = [
+        event.event_specific_data
+        for event in result.all_events
+        if event.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
+    assert len(evaluations) > 200
+    assert [e.check_name for e in evaluations if not e.passed] == []
+    assert (tmp_path / "warehouse" / "cityops.duckdb").exists()
