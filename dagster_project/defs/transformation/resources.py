@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,9 +29,15 @@ DBT_PROJECT.prepare_if_dev()
 PII_KEY_VARIABLE = "CITYOPS_PII_KEY"
 
 
+def dbt_executable() -> str:
+    """The dbt installed beside this interpreter, so runs work when the venv is not on PATH."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else "dbt"
+
+
 def dbt_resource() -> DbtCliResource:
     """The dbt CLI of the cityops project (profiles.yml beside dbt_project.yml)."""
-    return DbtCliResource(project_dir=DBT_PROJECT)
+    return DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=dbt_executable())
 
 
 def run_dbt(
