@@ -1,7 +1,7 @@
 -- Analyst queries on the 城运主题数据库 (DuckDB: $CITYOPS_HOME/warehouse/cityops.duckdb).
 -- Open the file read-only (duckdb -readonly …) and run any statement on its own.
 -- "Last week" means the seven days up to the newest data, not the calendar: the demo data
--- is historical. tests/integration/test_dbt_analyst_queries.py runs every statement below
+-- is historical. tests/integration/test_dbt_build.py runs every statement below
 -- and checks that each returns rows.
 
 
