@@ -61,8 +61,9 @@ fmt: setup ## Format Python and fix SQL style
 	$(BIN)/ruff check --fix .
 	$(BIN)/sqlfluff fix $(SQL)
 
+# dagster dev re-parses dbt on load with the `dbt` it finds on PATH, so the venv goes first.
 dev: setup ## Dagster UI on http://127.0.0.1:3000 with the runs of `make run`
-	DAGSTER_HOME=$(CITYOPS_HOME)/dagster $(BIN)/dagster dev -m dagster_project.definitions -h 127.0.0.1 -p 3000
+	PATH="$(CURDIR)/$(BIN):$$PATH" DAGSTER_HOME=$(CITYOPS_HOME)/dagster $(BIN)/dagster dev -m dagster_project.definitions -h 127.0.0.1 -p 3000
 
 clean: ## Remove generated data and environments
 	rm -rf data $(VENV) $(TOOLS) .pytest_cache .ruff_cache

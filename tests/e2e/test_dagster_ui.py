@@ -34,7 +34,13 @@ def _graphql(port, query):
 
 
 def test_dagster_dev_shows_partitioned_assets_with_metadata(tmp_path):
-    env = {**os.environ, "CITYOPS_HOME": str(tmp_path), "DAGSTER_HOME": str(tmp_path / "dagster")}
+    # As `make dev` runs it: the venv's bin first on PATH (dagster dev re-parses dbt on load).
+    env = {
+        **os.environ,
+        "CITYOPS_HOME": str(tmp_path),
+        "DAGSTER_HOME": str(tmp_path / "dagster"),
+        "PATH": f"{BIN}:/usr/bin:/bin",
+    }
     for command in (["generate", "--days", "1", "--scale", "0.01"], ["run"]):
         subprocess.run([BIN / "cityops", *command], env=env, check=True, capture_output=True)
     port = _free_port()
