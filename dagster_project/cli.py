@@ -159,11 +159,13 @@ def run(
         bool, typer.Option(help="Re-ingest partitions even when their landing files are unchanged.")
     ] = False,
 ) -> None:
-    """Materialize the pipeline for every day that has landing data.
+    """Ingest every day that has landing data, then build the warehouse.
 
-    Runs the Dagster job ``ingest_sources`` once per daily partition, recorded in the
-    Dagster instance under $CITYOPS_HOME/dagster so ``dagster dev`` shows every run.
-    Unchanged partitions are skipped; re-running is always safe.
+    Runs the Dagster job ``ingest_sources`` once per daily partition (unchanged partitions
+    are skipped), then ``build_warehouse`` (dbt) once over the whole day range. Runs are
+    recorded in the Dagster instance under $CITYOPS_HOME/dagster so ``make dev`` shows them.
+    The pseudonymisation key comes from $CITYOPS_PII_KEY, or is generated once into
+    $CITYOPS_HOME/.secrets/pii_key. Re-running is always safe.
     """
     from dagster import DagsterInstance
 
