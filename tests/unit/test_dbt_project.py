@@ -60,7 +60,8 @@ def _model_properties():
 
 
 def _model_files():
-    return {path.stem: path for path in MODELS.rglob("*.sql")}
+    """SQL and Python models by name."""
+    return {path.stem: path for path in MODELS.rglob("*") if path.suffix in (".sql", ".py")}
 
 
 def _meta(model):
@@ -168,6 +169,8 @@ def test_clear_personal_data_lives_only_in_restricted_staging_models():
 
 def test_only_staging_models_read_sources_and_every_model_ends_with_the_final_cte():
     for name, path in _model_files().items():
+        if path.suffix != ".sql":
+            continue
         sql = path.read_text(encoding="utf-8")
         assert ("source(" in sql) == name.startswith("stg_"), name
         assert sql.rstrip().endswith("select * from final"), name

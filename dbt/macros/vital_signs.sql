@@ -1,0 +1,81 @@
+{#-
+    Helpers for the vital-sign indicator models (models/intermediate/vitals). Each indicator
+    model returns one row per (indicator_code, area_level, area_code, subject_code,
+    period_start) with `value` and an optional `detail`; the registry
+    (quality/vitals/indicators.yml) names the model that computes each indicator.
+-#}
+
+{#- Repeat every row of `relation` once per area level it rolls up to: the district, the
+    row's street_code, the row's grid_code. -#}
+-- The union this macro renders is indented by its caller; LT02 cannot see that.
+-- noqa: disable=LT02
+{% macro fan_out_to_areas(relation, levels) -%}
+    {%- for level in levels -%}
+        {%- if level == 'district' -%}
+            {%- set area_code = "'" ~ var("district_code") ~ "'" -%}
+        {%- else -%}
+            {%- set area_code = level ~ '_code' -%}
+        {%- endif %}
+    select
+        '{{ level }}' as area_level,
+        {{ area_code }} as area_code,
+        *
+    from {{ relation }}
+    {%- if level != 'district' %}
+    where {{ area_code }} is not null
+    {%- endif %}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+{%- endmacro %}
+-- noqa: enable=LT02
+
+{#- Every (area, period) of the given grain for the given area levels: the dense series an
+    indicator reports, so a quiet day is a zero, not a gap. -#}
+{% macro vital_spine(grain, levels) -%}
+    select
+        areas.area_level,
+        areas.area_code,
+        areas.street_code,
+        periods.period_start
+    from {{ ref('int_vital_areas') }} as areas
+    cross join {{ ref('int_vital_periods') }} as periods
+    where
+        periods.grain = '{{ grain }}'
+        and areas.area_level in ({% for level in levels %}'{{ level }}'{% if not loop.last %}, {% endif %}{% endfor %})
+{%- endmacro %}
+
+{#- A daily count indicator from a relation of reports (street_code, grid_code,
+    report_date): one row per area and day of the window, zero on a quiet day. -#}
+{% macro daily_report_counts(indicator_code, reports, levels) -%}
+    select
+        '{{ indicator_code }}' as indicator_code,
+        spine.area_level,
+        spine.area_code,
+        '-' as subject_code,
+        spine.period_start,
+        cast(count(reports.report_date) as double) as value,
+        cast(null as varchar) as detail
+    from ({{ vital_spine('day', levels) }}) as spine
+    left join ({{ fan_out_to_areas(reports, levels) }}) as reports
+        on
+            spine.area_level = reports.area_level
+            and spine.area_code = reports.area_code
+            and spine.period_start = cast(reports.report_date as timestamp)
+    group by spine.area_level, spine.area_code, spine.period_start
+{%- endmacro %}
+
+{#- True when `value` reaches `threshold` in the indicator's direction (columns `direction`
+    and `is_inclusive` of dim_indicators): ≥ / > when higher is worse, ≤ / < when lower is. -#}
+{% macro vital_threshold_reached(threshold) -%}
+    (
+        {{ threshold }} is not null
+        and case
+            when direction = 'higher_is_worse' and is_inclusive then value >= {{ threshold }}
+            when direction = 'higher_is_worse' then value > {{ threshold }}
+            when is_inclusive then value <= {{ threshold }}
+            else value < {{ threshold }}
+        end
+    )
+{%- endmacro %}

@@ -1,0 +1,88 @@
+{#-
+    环境 vital signs: hourly and daily AQI (HJ 633-2012, fct_air_quality_hourly / _daily) and
+    the day's mean PM2.5 per street and for the district, and noise reports (daily).
+-#}
+with
+
+fct_air_quality_hourly as (
+
+    select * from {{ ref('fct_air_quality_hourly') }}
+
+),
+
+fct_air_quality_daily as (
+
+    select * from {{ ref('fct_air_quality_daily') }}
+
+),
+
+fct_hotline_orders as (
+
+    select * from {{ ref('fct_hotline_orders') }}
+
+),
+
+fct_grid_cases as (
+
+    select * from {{ ref('fct_grid_cases') }}
+
+),
+
+noise_reports as (
+
+    select
+        street_code,
+        grid_code,
+        accepted_date as report_date
+    from fct_hotline_orders
+    where matter_code in ('010101', '010102')
+    union all
+    select
+        street_code,
+        grid_code,
+        discovered_date as report_date
+    from fct_grid_cases
+    where case_type = '事件' and subcategory_code = '0301' and not is_cancelled
+
+),
+
+final as (
+
+    select
+        'ENV_AQI_HOURLY' as indicator_code,
+        area_level,
+        area_code,
+        '-' as subject_code,
+        hour_at as period_start,
+        cast(aqi as double) as value,
+        primary_pollutant as detail
+    from fct_air_quality_hourly
+    where area_level in ('district', 'street')
+    union all
+    select
+        'ENV_AQI_DAILY' as indicator_code,
+        area_level,
+        area_code,
+        '-' as subject_code,
+        cast(stat_date as timestamp) as period_start,
+        cast(aqi as double) as value,
+        primary_pollutant as detail
+    from fct_air_quality_daily
+    where area_level in ('district', 'street')
+    union all
+    select
+        'ENV_PM25_24H' as indicator_code,
+        area_level,
+        area_code,
+        '-' as subject_code,
+        cast(stat_date as timestamp) as period_start,
+        round(pm25_24h_ug_m3, 1) as value,
+        cast(null as varchar) as detail
+    from fct_air_quality_daily
+    where area_level in ('district', 'street')
+    union all
+    {{ daily_report_counts('ENV_NOISE_REPORTS', 'noise_reports', ['district', 'street']) }}
+
+)
+
+select * from final

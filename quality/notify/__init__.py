@@ -1,0 +1,49 @@
+"""Warning notifier: deliver notices to a JSON webhook, 钉钉, 企业微信 and 飞书 robots.
+
+Plain Python (no Dagster): Dagster sensors and the ``cityops`` CLI call it.
+
+    from quality.notify import Notice, load_config, notify
+
+    config = load_config()                      # notify.yml + URLs/secrets from the environment
+    report = notify(notices, config, log_path)  # never raises on delivery failures
+    print(report.summary())
+
+Channels, level thresholds and the retry policy live in ``notify.yml`` at the repository root
+(override with ``$CITYOPS_NOTIFY_CONFIG``); see ``quality/notify/README.md``.
+"""
+
+from quality.notify.config import (
+    KINDS,
+    ChannelConfig,
+    NotifyConfig,
+    NotifyConfigError,
+    RetryPolicy,
+    default_config_path,
+    load_config,
+)
+from quality.notify.deliver import (
+    ChannelReport,
+    DeliveryReport,
+    Failure,
+    notify,
+    read_delivered,
+)
+from quality.notify.notice import EVENT_LABELS, LEVELS, Notice
+
+__all__ = [
+    "EVENT_LABELS",
+    "KINDS",
+    "LEVELS",
+    "ChannelConfig",
+    "ChannelReport",
+    "DeliveryReport",
+    "Failure",
+    "Notice",
+    "NotifyConfig",
+    "NotifyConfigError",
+    "RetryPolicy",
+    "default_config_path",
+    "load_config",
+    "notify",
+    "read_delivered",
+]
