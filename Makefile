@@ -32,7 +32,7 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	@touch $@
 
 # The Dagster definitions are built from dbt's manifest; dbt parse needs no warehouse or key.
-DBT_SOURCES := $(shell find dbt/dbt_project.yml dbt/profiles.yml dbt/models dbt/macros dbt/seeds dbt/data-tests ingestion/reference -type f -not -name "*.py" 2>/dev/null)
+DBT_SOURCES := $(shell find dbt/dbt_project.yml dbt/profiles.yml dbt/models dbt/macros dbt/seeds dbt/data-tests ingestion/reference -type f -not -path "*/__pycache__/*" 2>/dev/null)
 DBT_MANIFEST := dbt/target/manifest.json
 
 $(DBT_MANIFEST): $(VENV)/.synced $(DBT_SOURCES)

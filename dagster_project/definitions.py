@@ -4,5 +4,6 @@ import dagster as dg
 
 from dagster_project.defs.ingestion import assets as ingestion
 from dagster_project.defs.transformation import assets as transformation
+from dagster_project.defs.vitals import assets as vitals
 
-defs = dg.Definitions.merge(ingestion.defs, transformation.defs)
+defs = dg.Definitions.merge(ingestion.defs, transformation.defs, vitals.defs)

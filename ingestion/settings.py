@@ -52,6 +52,11 @@ class Paths:
         return self.home / "warehouse"
 
     @property
+    def notifications(self) -> Path:
+        """The notifier's delivery log: ``notify/deliveries.jsonl``, one line per attempt."""
+        return self.home / "notify" / "deliveries.jsonl"
+
+    @property
     def dagster_home(self) -> Path:
         """Dagster's instance (run and event storage) for ``cityops run`` and ``dagster dev``."""
         return self.home / "dagster"

@@ -12,24 +12,19 @@ import hmac
 import json
 import socket
 import textwrap
-import threading
 import time
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
 
 from quality.notify import Notice, load_config, notify
+from tests.integration.robots import TOKEN, Answer
 
 pytestmark = pytest.mark.integration
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 AT = dt.datetime(2024, 7, 15, 14, 5, tzinfo=SHANGHAI)
-TOKEN = "tok-5d41402abc4b2a76b9719d911017c592"  # the access_token part of each robot URL
 SECRET = "SECb1946ac92492d2347c6235b4d2611184"
-OK = {"errcode": 0, "errmsg": "ok", "code": 0, "msg": "success"}
 LOG_FIELDS = {
     "at",
     "channel",
@@ -43,109 +38,6 @@ LOG_FIELDS = {
     "error",
     "elapsed_ms",
 }
-
-
-# The robot server ---------------------------------------------------------------------------
-
-
-@dataclass
-class Received:
-    path: str
-    query: dict[str, list[str]]
-    raw_query: str
-    headers: dict[str, str]
-    body: dict
-
-
-@dataclass
-class Answer:
-    status: int = 200
-    body: object = field(default_factory=lambda: dict(OK))
-    delay: float = 0.0
-
-
-class RobotServer:
-    """Records requests; answers each path from its script (the last answer repeats)."""
-
-    def __init__(self, server: ThreadingHTTPServer):
-        self.server = server
-        self.requests: list[Received] = []
-        self.scripts: dict[str, list[Answer]] = {}
-        self.lock = threading.Lock()
-
-    @property
-    def base(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def url(self, path: str, token: str = TOKEN) -> str:
-        """A robot URL carrying a token in its query, as 钉钉 and 企业微信 ones do."""
-        return f"{self.base}{path}?access_token={token}"
-
-    def script(self, path: str, *answers: Answer) -> None:
-        with self.lock:
-            self.scripts[path] = list(answers)
-
-    def at(self, path: str) -> list[Received]:
-        return [request for request in self.requests if request.path == path]
-
-    def answer(self, path: str) -> Answer:
-        with self.lock:
-            script = self.scripts.get(path)
-            if not script:
-                return Answer()
-            return script.pop(0) if len(script) > 1 else script[0]
-
-
-def _handler(robot: RobotServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            split = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length", 0))
-            body = json.loads(self.rfile.read(length).decode("utf-8"))
-            robot.requests.append(
-                Received(
-                    split.path,
-                    parse_qs(split.query),
-                    split.query,
-                    {k.lower(): v for k, v in self.headers.items()},
-                    body,
-                )
-            )
-            answer = robot.answer(split.path)
-            if answer.delay:
-                time.sleep(answer.delay)
-            payload = answer.body if isinstance(answer.body, bytes) else json.dumps(answer.body)
-            payload = payload.encode() if isinstance(payload, str) else payload
-            try:
-                self.send_response(answer.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (timeout test)
-
-        def log_message(self, *args):
-            pass
-
-    return Handler
-
-
-@pytest.fixture
-def robot(monkeypatch):
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    robot = RobotServer(server)
-    server.RequestHandlerClass = _handler(robot)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    yield robot
-    server.shutdown()
-    server.server_close()
-    thread.join()
 
 
 # Helpers ------------------------------------------------------------------------------------

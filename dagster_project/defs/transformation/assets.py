@@ -143,11 +143,13 @@ DBT_ASSETS = [cityops_dbt_foundation, cityops_dbt_daily, cityops_dbt_marts]
 
 BUILD_WAREHOUSE_JOB = dg.define_asset_job(
     "build_warehouse",
-    selection=dg.AssetSelection.assets(*DBT_ASSETS),
+    # Everything downstream of the warehouse (warning notifications …) runs after it.
+    selection=dg.AssetSelection.assets(*DBT_ASSETS).downstream(),
     partitions_def=DAILY,
     description=(
         "Build the 城运主题数据库 for one delivery day (or a range, in one dbt run): "
-        "foundation, that day's incremental facts, then the marts derived from them."
+        "foundation, that day's incremental facts, the marts derived from them, then "
+        "what reads the marts (warning notifications)."
     ),
 )
 

@@ -1,0 +1,1 @@
+"""Vital signs: the warning notifications downstream of the vitals marts."""

@@ -1,0 +1,54 @@
+"""Vital-sign warning notifications, after the warehouse build.
+
+The warnings themselves are dbt models (``vitals`` schema). This asset reads the steps
+(opened, escalated) of the data's last ``NOTIFY_WINDOW_HOURS`` hours and sends them through
+the notifier (``quality.notify``): each step once per channel, whatever the number of runs.
+"""
+
+import dagster as dg
+
+from dagster_project.defs.ingestion.resources import CityopsHome
+from quality.notify import load_config, notify
+from quality.vitals.warnings import connect, recent_notices
+
+# A backfill rebuilds months of warnings; only the newest steps are news worth a message.
+NOTIFY_WINDOW_HOURS = 48
+
+
+@dg.asset(
+    key=["vitals", "warning_notifications"],
+    deps=[dg.AssetKey(["vitals", "fct_warning_escalations"])],
+    group_name="vitals",
+    kinds={"python"},
+    description=(
+        "预警通知: warnings opened or escalated in the data's last 48 hours, posted to the "
+        "channels of notify.yml (webhook, 钉钉, 企业微信, 飞书); every attempt is logged in "
+        "$CITYOPS_HOME/notify/deliveries.jsonl."
+    ),
+)
+def warning_notifications(
+    context: dg.AssetExecutionContext, cityops: CityopsHome
+) -> dg.MaterializeResult:
+    """Send the newest warning steps; delivery failures are reported, not raised."""
+    home = cityops.paths()
+    with connect(home.warehouse / "cityops.duckdb") as con:
+        notices = recent_notices(con, hours=NOTIFY_WINDOW_HOURS)
+    config = load_config()
+    report = notify(notices, config, home.notifications)
+    summary = report.summary()
+    if report.ok:
+        context.log.info(summary)
+    else:
+        context.log.warning(summary)
+    return dg.MaterializeResult(
+        metadata={
+            "notices": len(notices),
+            "sent": report.total("sent"),
+            "duplicates_skipped": report.total("skipped_duplicate"),
+            "failed": report.total("failed"),
+            "channels": config.describe(),
+        }
+    )
+
+
+defs = dg.Definitions(assets=[warning_notifications])
