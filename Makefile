@@ -44,7 +44,7 @@ setup: $(VENV)/.synced $(DBT_MANIFEST) ## Create the locked environment in .venv
 run: setup ## Generate the demo sources, ingest them and build the warehouse (CITYOPS_HOME=./data)
 	$(BIN)/cityops generate $(DEMO_ARGS)
 	$(BIN)/cityops run
-	@echo "Done. Inspect with: $(BIN)/cityops status   |   UI: make dev"
+	@echo "Done. Inspect with: $(BIN)/cityops status   |   $(BIN)/cityops warnings   |   UI: make dev"
 
 test: setup lint ## Lint, then run every test tier
 	$(BIN)/pytest
