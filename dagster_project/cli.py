@@ -375,7 +375,10 @@ LEVEL_STYLES = {
 def warnings(
     street: Annotated[
         str | None,
-        typer.Option(help="Only this street: its 12-digit code or (part of) its Chinese name."),
+        typer.Option(
+            help="Only this street (and district-wide warnings): its 12-digit code or "
+            "(part of) its Chinese name."
+        ),
     ] = None,
     min_level: Annotated[
         str, typer.Option("--min-level", help="Lowest level shown: 蓝, 黄, 橙 or 红.")

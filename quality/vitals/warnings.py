@@ -55,7 +55,8 @@ where
     events.peak_level >= $min_level
     and (events.is_open or events.opened_at >= events.as_of_at - to_days($days))
     and ($open_only = false or events.is_open)
-    and ($street is null or events.street_code = $street)
+    -- A street sees its own warnings and the district-wide ones (heat, the district's AQI).
+    and ($street is null or events.street_code = $street or events.area_level = 'district')
 order by
     events.is_open desc,
     events.peak_level desc,
