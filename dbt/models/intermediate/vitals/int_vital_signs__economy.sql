@@ -79,20 +79,36 @@ price_history as (
         cast(null as varchar) as grid_code,
         prices.price_date,
         prices.price_yuan,
-        avg(prices.price_yuan) over (
-            partition by prices.market_code, prices.commodity_code
-            order by prices.price_date
-            range between interval 28 days preceding and interval 1 day preceding
-        ) as mean_price_28d
+        avg(prices.price_yuan) over price_history_window as mean_price_28d,
+        count(prices.price_yuan) over price_history_window as price_history_days
     from fct_market_prices_daily as prices
     inner join wet_markets
         on prices.market_code = wet_markets.market_code
+    window price_history_window as (
+        partition by prices.market_code, prices.commodity_code
+        order by prices.price_date
+        range between interval 28 days preceding and interval 1 day preceding
+    )
+
+),
+
+priced_with_history as (
+
+    -- A mean of too few earlier prices is no baseline (`price_baseline_min_days`): the day
+    -- keeps its row, without a deviation.
+    select
+        * replace (
+            case
+                when price_history_days >= {{ var('price_baseline_min_days') }} then mean_price_28d
+            end as mean_price_28d
+        )
+    from price_history
 
 ),
 
 price_areas as (
 
-    {{ fan_out_to_areas('price_history', ['district', 'street']) }}
+    {{ fan_out_to_areas('priced_with_history', ['district', 'street']) }}
 
 ),
 

@@ -1,6 +1,7 @@
 {#-
     环境 vital signs: hourly and daily AQI (HJ 633-2012, fct_air_quality_hourly / _daily) and
-    the day's mean PM2.5 per street and for the district, and noise reports (daily).
+    the day's mean PM2.5 per street and for the district (days with at least 20 valid hours),
+    and noise reports (daily).
 -#}
 with
 
@@ -65,7 +66,8 @@ final as (
         area_code,
         '-' as subject_code,
         cast(stat_date as timestamp) as period_start,
-        cast(aqi as double) as value,
+        -- A daily value needs 20 valid hours (GB 3095-2012 data validity); fewer: no value.
+        case when has_enough_valid_hours then cast(aqi as double) end as value,
         primary_pollutant as detail
     from fct_air_quality_daily
     where area_level in ('district', 'street')
@@ -76,7 +78,7 @@ final as (
         area_code,
         '-' as subject_code,
         cast(stat_date as timestamp) as period_start,
-        round(pm25_24h_ug_m3, 1) as value,
+        case when has_enough_valid_hours then round(pm25_24h_ug_m3, 1) end as value,
         cast(null as varchar) as detail
     from fct_air_quality_daily
     where area_level in ('district', 'street')

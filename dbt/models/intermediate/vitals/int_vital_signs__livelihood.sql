@@ -1,8 +1,8 @@
 {#-
     民生 vital signs: the 12345 按时办结率 and 满意率 over the trailing 7 days (sums of the
-    KPI numerators and denominators, never an average of rates), repeat complaints (daily),
-    and 智能水管家: the longest run of zero-flow hours among the water meters of elderly
-    people living alone (hourly, down to the grid).
+    KPI numerators and denominators, never an average of rates), repeat complaints and heat
+    illness reports (daily), and 智能水管家: the longest run of zero-flow hours among the
+    water meters of elderly people living alone (hourly, down to the grid).
 -#}
 with
 
@@ -113,6 +113,17 @@ repeat_complaints as (
 
 ),
 
+heat_illness_reports as (
+
+    select
+        street_code,
+        grid_code,
+        accepted_date as report_date
+    from fct_hotline_orders
+    where matter_code = '100101'
+
+),
+
 meter_hours as (
 
     select
@@ -206,6 +217,8 @@ final as (
     from kpi_weeks
     union all
     {{ daily_report_counts('LIV_REPEAT_COMPLAINTS', 'repeat_complaints', ['district', 'street']) }}
+    union all
+    {{ daily_report_counts('LIV_HEAT_ILLNESS_REPORTS', 'heat_illness_reports', ['district', 'street']) }}
     union all
     select
         'LIV_ELDERLY_WATER_SILENCE' as indicator_code,
