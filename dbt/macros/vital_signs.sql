@@ -79,3 +79,47 @@
         end
     )
 {%- endmacro %}
+
+{#- Reports for a daily count indicator (street_code, grid_code, report_date): 12345 orders of
+    the given matters, by acceptance day. Reads the model's `fct_hotline_orders` CTE. -#}
+{% macro hotline_reports(matter_codes) -%}
+    select
+        street_code,
+        grid_code,
+        accepted_date as report_date
+    from fct_hotline_orders
+    where matter_code in ('{{ matter_codes | join("', '") }}')
+{%- endmacro %}
+
+{#- Grid cases of one case type (部件 or 事件) and the given subcategories, by discovery day,
+    cancelled cases left out. Reads the model's `fct_grid_cases` CTE. -#}
+{% macro grid_case_reports(case_type, subcategory_codes) -%}
+    select
+        street_code,
+        grid_code,
+        discovered_date as report_date
+    from fct_grid_cases
+    where
+        case_type = '{{ case_type }}'
+        and subcategory_code in ('{{ subcategory_codes | join("', '") }}')
+        and not is_cancelled
+{%- endmacro %}
+
+{#- Every hour of the window for every device of `devices` (a CTE with device_id), with the
+    hourly `measure` (avg_value, max_value, sum_value …) of `metric` as `alias`: null for an
+    hour the device sent nothing, so a silent gauge is unknown, not dry. Reads the model's
+    `int_vital_periods` and `fct_device_readings_hourly` CTEs. -#}
+{% macro device_hour_series(devices, metric, measure, alias) -%}
+    select
+        {{ devices }}.*,
+        periods.period_start as hour_at,
+        readings.{{ measure }} as {{ alias }}
+    from {{ devices }}
+    cross join int_vital_periods as periods
+    left join fct_device_readings_hourly as readings
+        on
+            {{ devices }}.device_id = readings.device_id
+            and periods.period_start = readings.hour_at
+            and readings.metric = '{{ metric }}'
+    where periods.grain = 'hour'
+{%- endmacro %}

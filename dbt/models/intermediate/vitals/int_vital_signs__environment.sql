@@ -31,19 +31,9 @@ fct_grid_cases as (
 
 noise_reports as (
 
-    select
-        street_code,
-        grid_code,
-        accepted_date as report_date
-    from fct_hotline_orders
-    where matter_code in ('010101', '010102')
+    {{ hotline_reports(['010101', '010102']) }}
     union all
-    select
-        street_code,
-        grid_code,
-        discovered_date as report_date
-    from fct_grid_cases
-    where case_type = '事件' and subcategory_code = '0301' and not is_cancelled
+    {{ grid_case_reports('事件', ['0301']) }}
 
 ),
 

@@ -115,12 +115,7 @@ repeat_complaints as (
 
 heat_illness_reports as (
 
-    select
-        street_code,
-        grid_code,
-        accepted_date as report_date
-    from fct_hotline_orders
-    where matter_code = '100101'
+    {{ hotline_reports(['100101']) }}
 
 ),
 

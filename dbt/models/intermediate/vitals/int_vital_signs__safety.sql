@@ -101,24 +101,11 @@ entrapments as (
 
 fire_hazard_reports as (
 
-    select
-        street_code,
-        grid_code,
-        accepted_date as report_date
-    from fct_hotline_orders
-    where matter_code = '090101'
+    {{ hotline_reports(['090101']) }}
     union all
-    select
-        street_code,
-        grid_code,
-        discovered_date as report_date
-    from fct_grid_cases
-    where
-        not is_cancelled
-        and (
-            (case_type = '事件' and subcategory_code = '0602')
-            or (case_type = '部件' and subcategory_code = '0110')
-        )
+    {{ grid_case_reports('事件', ['0602']) }}
+    union all
+    {{ grid_case_reports('部件', ['0110']) }}
 
 ),
 

@@ -95,19 +95,9 @@ road_hours as (
 
 parking_reports as (
 
-    select
-        street_code,
-        grid_code,
-        accepted_date as report_date
-    from fct_hotline_orders
-    where matter_code = '050101'
+    {{ hotline_reports(['050101']) }}
     union all
-    select
-        street_code,
-        grid_code,
-        discovered_date as report_date
-    from fct_grid_cases
-    where case_type = '事件' and subcategory_code in ('0502', '0504') and not is_cancelled
+    {{ grid_case_reports('事件', ['0502', '0504']) }}
 
 ),
 

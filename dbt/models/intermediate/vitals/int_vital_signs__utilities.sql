@@ -56,18 +56,7 @@ sensors as (
 
 sensor_hours as (
 
-    select
-        sensors.*,
-        periods.period_start as hour_at,
-        readings.max_value as depth_cm
-    from sensors
-    cross join int_vital_periods as periods
-    left join fct_device_readings_hourly as readings
-        on
-            sensors.device_id = readings.device_id
-            and periods.period_start = readings.hour_at
-            and readings.metric = 'ponding_depth_cm'
-    where periods.grain = 'hour'
+    {{ device_hour_series('sensors', 'ponding_depth_cm', 'max_value', 'depth_cm') }}
 
 ),
 
@@ -92,65 +81,35 @@ ponding as (
 
 ),
 
-hotline_reports as (
-
-    select
-        matter_code,
-        street_code,
-        grid_code,
-        accepted_date as report_date
-    from fct_hotline_orders
-    where matter_code in ('060101', '060102', '060103', '030102', '030103')
-
-),
-
 water_outages as (
 
-    select * from hotline_reports
-    where matter_code = '060101'
+    {{ hotline_reports(['060101']) }}
 
 ),
 
 power_outages as (
 
-    select * from hotline_reports
-    where matter_code = '060102'
+    {{ hotline_reports(['060102']) }}
 
 ),
 
 gas_reports as (
 
-    select * from hotline_reports
-    where matter_code = '060103'
+    {{ hotline_reports(['060103']) }}
 
 ),
 
 manhole_cases as (
 
-    select
-        street_code,
-        grid_code,
-        discovered_date as report_date
-    from fct_grid_cases
-    where case_type = '部件' and subcategory_code in ('0101', '0103') and not is_cancelled
+    {{ grid_case_reports('部件', ['0101', '0103']) }}
 
 ),
 
 drainage_reports as (
 
-    select
-        street_code,
-        grid_code,
-        report_date
-    from hotline_reports
-    where matter_code in ('030102', '030103')
+    {{ hotline_reports(['030102', '030103']) }}
     union all
-    select
-        street_code,
-        grid_code,
-        discovered_date as report_date
-    from fct_grid_cases
-    where case_type = '事件' and subcategory_code = '0401' and not is_cancelled
+    {{ grid_case_reports('事件', ['0401']) }}
 
 ),
 

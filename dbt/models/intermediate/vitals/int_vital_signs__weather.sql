@@ -43,20 +43,7 @@ gauges as (
 gauge_hours as (
 
     -- Every gauge-hour of the window; a gauge that sent nothing has an unknown (null) hour.
-    select
-        gauges.device_id,
-        gauges.street_code,
-        gauges.grid_code,
-        periods.period_start as hour_at,
-        readings.sum_value as rainfall_mm
-    from gauges
-    cross join int_vital_periods as periods
-    left join fct_device_readings_hourly as readings
-        on
-            gauges.device_id = readings.device_id
-            and periods.period_start = readings.hour_at
-            and readings.metric = 'rainfall_mm'
-    where periods.grain = 'hour'
+    {{ device_hour_series('gauges', 'rainfall_mm', 'sum_value', 'rainfall_mm') }}
 
 ),
 
