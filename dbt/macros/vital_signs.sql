@@ -123,3 +123,10 @@
             and readings.metric = '{{ metric }}'
     where periods.grain = 'hour'
 {%- endmacro %}
+
+{#- `arg` of the row with the largest `key`, ties broken by the largest `tiebreak`, so the
+    answer never depends on scan order (a full build and a run of daily builds agree);
+    rows with a null key are ignored. -#}
+{% macro arg_max_stable(arg, key, tiebreak) -%}
+    arg_max({{ arg }}, {'key': {{ key }}, 'tiebreak': {{ tiebreak }}}) filter (where {{ key }} is not null)
+{%- endmacro %}

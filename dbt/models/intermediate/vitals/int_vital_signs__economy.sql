@@ -119,10 +119,11 @@ price_deviation as (
         area_code,
         cast(price_date as timestamp) as period_start,
         max(100 * (price_yuan / mean_price_28d - 1)) as deviation_pct,
-        arg_max(
-            market_name || ' ' || commodity_name || ' ' || cast(price_yuan as varchar) || '元',
-            price_yuan / mean_price_28d
-        ) as detail
+        {{ arg_max_stable(
+            "market_name || ' ' || commodity_name || ' ' || cast(price_yuan as varchar) || '元'",
+            'price_yuan / mean_price_28d',
+            'market_code || commodity_name',
+        ) }} as detail
     from price_areas
     group by all
 

@@ -75,7 +75,9 @@ ponding as (
         '-' as subject_code,
         hour_at as period_start,
         max(depth_cm) as value,
-        arg_max(underpass_name, depth_cm) as detail
+        -- The deepest underpass; none named while all are dry.
+        case when max(depth_cm) > 0 then {{ arg_max_stable('underpass_name', 'depth_cm', 'underpass_name') }} end
+            as detail
     from sensor_areas
     group by area_level, area_code, hour_at
 

@@ -76,11 +76,17 @@ rain as (
         area_code,
         hour_at as period_start,
         max(rainfall_mm) as rainfall_mm,
-        arg_max(device_id, rainfall_mm) as wettest_1h_gauge,
+        -- The wettest gauge; none named in a dry hour.
+        case when max(rainfall_mm) > 0 then {{ arg_max_stable('device_id', 'rainfall_mm', 'device_id') }} end
+            as wettest_1h_gauge,
         max(rainfall_3h_mm) as rainfall_3h_mm,
-        arg_max(device_id, rainfall_3h_mm) as wettest_3h_gauge,
+        -- The wettest gauge; none named in a dry hour.
+        case when max(rainfall_3h_mm) > 0 then {{ arg_max_stable('device_id', 'rainfall_3h_mm', 'device_id') }} end
+            as wettest_3h_gauge,
         max(rainfall_6h_mm) as rainfall_6h_mm,
-        arg_max(device_id, rainfall_6h_mm) as wettest_6h_gauge
+        -- The wettest gauge; none named in a dry hour.
+        case when max(rainfall_6h_mm) > 0 then {{ arg_max_stable('device_id', 'rainfall_6h_mm', 'device_id') }} end
+            as wettest_6h_gauge
     from gauge_areas
     group by area_level, area_code, hour_at
 
@@ -92,9 +98,11 @@ station_hours as (
         periods.period_start as hour_at,
         periods.period_date,
         max(weather.wind_speed_ms) as wind_speed_ms,
-        arg_max(weather.station_name, weather.wind_speed_ms) as windiest_station,
+        {{ arg_max_stable('weather.station_name', 'weather.wind_speed_ms', 'weather.station_name') }}
+            as windiest_station,
         max(weather.temperature_c) as temperature_c,
-        arg_max(weather.station_name, weather.temperature_c) as hottest_station
+        {{ arg_max_stable('weather.station_name', 'weather.temperature_c', 'weather.station_name') }}
+            as hottest_station
     from int_vital_periods as periods
     left join fct_weather_hourly as weather
         on periods.period_start = weather.observed_at
@@ -108,7 +116,7 @@ station_days as (
     select
         cast(period_date as timestamp) as period_start,
         max(temperature_c) as temperature_max_c,
-        arg_max(hottest_station, temperature_c) as hottest_station
+        {{ arg_max_stable('hottest_station', 'temperature_c', 'hottest_station') }} as hottest_station
     from station_hours
     group by period_date
 

@@ -23,6 +23,20 @@ int_vital_areas as (
 
 ),
 
+ranked_states as (
+
+    select
+        *,
+        -- Worse values first, then the earlier period: what "peak" means (null: no value).
+        case
+            when value is not null
+                then [case when direction = 'higher_is_worse' then value else -value end, -epoch(period_start)]
+        end as worst_first
+    from int_warning_states
+    where is_in_warning
+
+),
+
 episodes as (
 
     select
@@ -34,18 +48,16 @@ episodes as (
         min(period_start) as opened_at,
         arg_min(level, period_start) as opened_level,
         max(level) as peak_level,
-        -- The worst value: highest when higher is worse, lowest otherwise.
-        arg_max(value, case when direction = 'higher_is_worse' then value else -value end) as peak_value,
-        arg_max(period_start, case when direction = 'higher_is_worse' then value else -value end)
-            as peak_at,
-        arg_max(detail, case when direction = 'higher_is_worse' then value else -value end) as peak_detail,
+        -- The worst value (highest when higher is worse, lowest otherwise), first reached.
+        arg_max(value, worst_first) as peak_value,
+        arg_max(period_start, worst_first) as peak_at,
+        arg_max(detail, worst_first) as peak_detail,
         max(period_end) filter (where is_alarm) as last_alarm_at,
         arg_max(level, period_start) as last_level,
         arg_max(value, period_start) as last_value,
         arg_max(next_period_end, period_start) as closed_at,
         count(*) filter (where is_alarm) as alarm_periods
-    from int_warning_states
-    where is_in_warning
+    from ranked_states
     group by indicator_code, area_level, area_code, subject_code, episode_number
 
 ),
