@@ -76,15 +76,13 @@ rain as (
         area_code,
         hour_at as period_start,
         max(rainfall_mm) as rainfall_mm,
-        -- The wettest gauge; none named in a dry hour.
+        -- The wettest gauge of each window; none is named in a dry hour.
         case when max(rainfall_mm) > 0 then {{ arg_max_stable('device_id', 'rainfall_mm', 'device_id') }} end
             as wettest_1h_gauge,
         max(rainfall_3h_mm) as rainfall_3h_mm,
-        -- The wettest gauge; none named in a dry hour.
         case when max(rainfall_3h_mm) > 0 then {{ arg_max_stable('device_id', 'rainfall_3h_mm', 'device_id') }} end
             as wettest_3h_gauge,
         max(rainfall_6h_mm) as rainfall_6h_mm,
-        -- The wettest gauge; none named in a dry hour.
         case when max(rainfall_6h_mm) > 0 then {{ arg_max_stable('device_id', 'rainfall_6h_mm', 'device_id') }} end
             as wettest_6h_gauge
     from gauge_areas
