@@ -395,13 +395,15 @@ def warnings(
 
     Shows the warnings open at the warehouse's newest period, then those opened in the last
     `--days` days of data and since cleared. "Now" is the data's as-of time, not the wall
-    clock. Reads the warehouse read-only; thresholds live in quality/vitals/indicators.yml.
+    clock. Reads the serving snapshot read-only (what the last successful build published);
+    thresholds live in quality/vitals/indicators.yml.
     """
+    from quality.serving import serving_path
     from quality.vitals import warnings as vital_warnings
 
     try:
         level = vital_warnings.level_number(min_level)
-        with vital_warnings.connect(paths().warehouse / "cityops.duckdb") as con:
+        with vital_warnings.connect(serving_path(paths())) as con:
             result = vital_warnings.list_warnings(
                 con, street=street, min_level=level, days=days, open_only=open_only
             )
@@ -531,10 +533,11 @@ def notify(
     """
     from quality.notify import load_config
     from quality.notify import notify as deliver
+    from quality.serving import serving_path
     from quality.vitals import warnings as vital_warnings
 
     try:
-        with vital_warnings.connect(paths().warehouse / "cityops.duckdb") as con:
+        with vital_warnings.connect(serving_path(paths())) as con:
             notices = vital_warnings.recent_notices(con, hours=hours)
     except vital_warnings.WarehouseMissing as error:
         err.print(f"[red]{error}[/red]")
@@ -550,3 +553,47 @@ def notify(
     console.print(report.summary())
     if not report.ok:
         raise typer.Exit(code=1)
+
+
+@app.command()
+def publish(
+    rollback: Annotated[
+        bool, typer.Option("--rollback", help="Make the previous snapshot current again.")
+    ] = False,
+    show: Annotated[
+        bool, typer.Option("--status", help="Only show the current and previous snapshots.")
+    ] = False,
+) -> None:
+    """Publish the working warehouse as the serving snapshot, show it, or roll it back.
+
+    `cityops run` publishes by itself after a build whose blocking checks passed; this
+    command re-publishes the working warehouse by hand (after `dbt build` outside Dagster),
+    `--status` shows what readers get, and `--rollback` restores the previous snapshot with
+    an atomic switch. Readers (dashboards, analysts, `cityops warnings`) open
+    $CITYOPS_HOME/serving/current.duckdb read-only.
+    """
+    from quality import serving
+
+    home = paths()
+    try:
+        if rollback:
+            snapshot = serving.rollback(home)
+            console.print(f"Rolled back: readers now get {snapshot.name} ({snapshot.run_id}).")
+        elif not show:
+            snapshot = serving.publish(home, run_id=f"manual-{os.getpid()}")
+            console.print(f"Published {snapshot.name}: {snapshot.table_count} tables.")
+    except serving.PublishError as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(code=2) from error
+    for label, found in (
+        ("current", serving.current_snapshot(home)),
+        ("previous", serving.previous_snapshot(home)),
+    ):
+        if found is None:
+            console.print(f"{label}: none")
+        else:
+            console.print(
+                f"{label}: {found.name}  published {found.published_at:%Y-%m-%d %H:%M:%S %Z}  "
+                f"run {found.run_id}  {found.table_count} tables"
+            )
+    console.print(f"Readers open {serving.serving_path(home)} (read-only).")

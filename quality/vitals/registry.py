@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -211,10 +212,11 @@ def load_registry(
 ) -> Registry:
     """Load and validate the registry; raise :class:`RegistryError` listing every problem.
 
+    The file is ``$CITYOPS_INDICATORS`` when set, else ``indicators.yml`` beside this module.
     The known models, departments (``ingestion/reference/departments.csv``) and 派单字典
     matter codes (``dbt/seeds/dispatch_rules.csv``) default to the repository's own.
     """
-    path = path or DEFAULT_PATH
+    path = path or Path(os.environ.get("CITYOPS_INDICATORS") or DEFAULT_PATH)
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:

@@ -1,7 +1,8 @@
-"""Read warnings and 吹哨 orders from the warehouse, and turn warning steps into notices.
+"""Read warnings and 吹哨 orders from the serving snapshot; turn warning steps into notices.
 
-The warehouse is opened read-only; everything here is a query over the vitals marts that
-dbt builds (``fct_warning_events``, ``fct_whistle_orders``, ``fct_warning_escalations``).
+The snapshot (``quality.serving``) is opened read-only; everything here is a query over the
+vitals marts dbt builds (``fct_warning_events``, ``fct_whistle_orders``,
+``fct_warning_escalations``), as published after their checks passed.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ class WarehouseMissing(FileNotFoundError):
 def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
     """Open the warehouse read-only; explain what to run when it is missing."""
     if not warehouse.exists():
-        raise WarehouseMissing(f"No warehouse at {warehouse}. Run `cityops run` first.")
+        raise WarehouseMissing(f"No serving snapshot at {warehouse}. Run `cityops run` first.")
     con = duckdb.connect(str(warehouse), read_only=True)
     found = con.execute(
         "select count(*) from information_schema.tables "

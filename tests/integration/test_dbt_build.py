@@ -1,8 +1,8 @@
 """The 城运主题数据库 built by real dbt on the small generated lake, then read back.
 
 One ``dbt build`` (models, seeds, every data test and unit test) runs once for the module
-on a private copy of the session's small lake; the tests then read the DuckDB file
-read-only, as an analyst or Superset would.
+on a private copy of the session's small lake, and is published as the serving snapshot;
+the tests then read the DuckDB files read-only, as an analyst or Superset would.
 """
 
 import datetime as dt
@@ -14,6 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingestion.settings import paths
+from quality.serving import publish
 from tests.integration.dbt_runner import run_dbt
 
 pytestmark = pytest.mark.integration
@@ -50,6 +52,8 @@ def warehouse(small_lake, tmp_path_factory):
     target = tmp_path_factory.mktemp("dbt_target")
     built = run_dbt(home, target, "build")
     assert built.returncode == 0, built.stdout[-6000:]
+    # What the Dagster job does after a build whose checks passed: readers get a snapshot.
+    publish(paths(home), run_id="dbt-build-test")
     return home, target, manifest
 
 

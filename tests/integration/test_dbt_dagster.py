@@ -7,9 +7,11 @@ import shutil
 
 import dagster as dg
 import pytest
+import yaml
 
 from dagster_project.defs.ingestion.partitions import DAILY
 from dagster_project.defs.transformation.assets import DBT_ASSETS, delivery_window
+from ingestion.settings import paths
 from tests.integration.dbt_runner import TEST_KEY
 
 pytestmark = pytest.mark.integration
@@ -113,3 +115,52 @@ def test_build_warehouse_materializes_every_dbt_asset_for_a_day(
     assert len(evaluations) > 200
     assert [e.check_name for e in evaluations if not e.passed] == []
     assert (tmp_path / "warehouse" / "cityops.duckdb").exists()
+    # After the checks: the serving snapshot, then the notifications that read it.
+    assert {("serving", "snapshot"), ("vitals", "warning_notifications")} <= materialized
+    assert (tmp_path / "serving" / "current.duckdb").resolve().exists()
+
+
+def test_build_warehouse_publishes_and_a_blocking_failure_leaves_the_snapshot_unchanged(
+    small_lake, tmp_path, monkeypatch, graph
+):
+    from quality.serving import current_snapshot, serving_path
+    from quality.vitals.registry import DEFAULT_PATH
+
+    defs, _ = graph
+    lake_paths, _, _ = small_lake
+    shutil.copytree(lake_paths.lake, tmp_path / "lake")
+    monkeypatch.setenv("CITYOPS_PII_KEY", TEST_KEY)
+    job = defs.resolve_job_def("build_warehouse")
+    run = {
+        "partition_key": "2024-07-04",
+        "instance": dg.DagsterInstance.ephemeral(),
+        "run_config": {"resources": {"cityops": {"config": {"home": str(tmp_path)}}}},
+        "raise_on_error": False,
+    }
+    home = paths(tmp_path)
+
+    good = job.execute_in_process(**run)
+    published = current_snapshot(home)
+
+    # A registry with an indicator no model computes: dim_indicators builds, then the
+    # blocking data test vital_signs_cover_every_indicator_and_day fails its dbt step.
+    registry = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
+    extra = {**registry["indicators"][0], "code": "WEA_NOT_COMPUTED"}
+    registry["indicators"].append(extra)
+    broken = tmp_path / "indicators.yml"
+    broken.write_text(yaml.safe_dump(registry, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("CITYOPS_INDICATORS", str(broken))
+    bad = job.execute_in_process(**run)
+
+    assert good.success
+    assert published is not None and published.run_id == good.run_id
+    assert serving_path(home).resolve() == published.path
+    assert not bad.success
+    failed_steps = {
+        event.step_key for event in bad.all_events if event.event_type_value == "STEP_FAILURE"
+    }
+    materialized = {tuple(e.asset_key.path) for e in bad.get_asset_materialization_events()}
+    assert failed_steps == {"cityops_dbt_marts"}
+    assert ("serving", "snapshot") not in materialized
+    # Readers still get the first build's snapshot, untouched.
+    assert current_snapshot(home) == published

@@ -1,14 +1,17 @@
-"""Vital-sign warning notifications, after the warehouse build.
+"""Vital-sign warning notifications, after the serving snapshot is published.
 
 The warnings themselves are dbt models (``vitals`` schema). This asset reads the steps
-(opened, escalated) of the data's last ``NOTIFY_WINDOW_HOURS`` hours and sends them through
-the notifier (``quality.notify``): each step once per channel, whatever the number of runs.
+(opened, escalated) of the data's last ``NOTIFY_WINDOW_HOURS`` hours from the serving
+snapshot — only published, checked data is announced — and sends them through the notifier
+(``quality.notify``): each step once per channel, whatever the number of runs.
 """
 
 import dagster as dg
 
 from dagster_project.defs.ingestion.resources import CityopsHome
+from dagster_project.defs.serving.assets import SNAPSHOT_KEY
 from quality.notify import load_config, notify
+from quality.serving import serving_path
 from quality.vitals.warnings import connect, recent_notices
 
 # A backfill rebuilds months of warnings; only the newest steps are news worth a message.
@@ -17,7 +20,7 @@ NOTIFY_WINDOW_HOURS = 48
 
 @dg.asset(
     key=["vitals", "warning_notifications"],
-    deps=[dg.AssetKey(["vitals", "fct_warning_escalations"])],
+    deps=[SNAPSHOT_KEY],
     group_name="vitals",
     kinds={"python"},
     description=(
@@ -31,7 +34,7 @@ def warning_notifications(
 ) -> dg.MaterializeResult:
     """Send the newest warning steps; delivery failures are reported, not raised."""
     home = cityops.paths()
-    with connect(home.warehouse / "cityops.duckdb") as con:
+    with connect(serving_path(home)) as con:
         notices = recent_notices(con, hours=NOTIFY_WINDOW_HOURS)
     config = load_config()
     report = notify(notices, config, home.notifications)

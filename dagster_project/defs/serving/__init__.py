@@ -1,0 +1,1 @@
+"""Write-audit-publish: the serving snapshot, published after the warehouse build."""

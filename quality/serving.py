@@ -1,0 +1,203 @@
+"""Write-audit-publish: the serving snapshot that dashboards, analysts and exports read.
+
+dbt builds into the working warehouse (``warehouse/cityops.duckdb``), which its writer locks
+while it runs. Only after a build whose blocking checks all passed does :func:`publish` copy
+the published schemas into a new DuckDB file and switch ``serving/current.duckdb`` to it
+with an atomic rename of a symbolic link. A reader therefore opens either the old snapshot or
+the new one, never a half-written file and never the locked working warehouse, and a query
+already running keeps reading the file it opened. ``serving/previous.duckdb`` points at the
+snapshot before, for :func:`rollback`.
+
+Layout under ``$CITYOPS_HOME/serving/``::
+
+    current.duckdb  -> snapshots/20240731T000000Z-1a2b3c4d.duckdb
+    previous.duckdb -> snapshots/…
+    snapshots/      every kept snapshot (the newest ``keep``, plus current and previous)
+    _tmp/           a snapshot being written (never read)
+
+Each snapshot holds ``_serving.snapshot`` (one row: when and from which run it was
+published) besides the copied tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from ingestion.settings import Paths
+
+# Views over the Parquet lake (staging) and clear personal data (restricted) stay in the
+# working warehouse: the serving snapshot is self-contained and holds no clear PII.
+UNPUBLISHED_SCHEMAS = ("staging", "restricted", "information_schema", "pg_catalog", "main")
+CURRENT = "current.duckdb"
+PREVIOUS = "previous.duckdb"
+
+
+class PublishError(RuntimeError):
+    """Nothing was published or switched; the serving snapshot is unchanged."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One published snapshot file and what it says about itself."""
+
+    path: Path
+    published_at: dt.datetime
+    run_id: str
+    table_count: int
+
+    @property
+    def name(self) -> str:
+        """The file name, unique per publication."""
+        return self.path.name
+
+
+def serving_dir(paths: Paths) -> Path:
+    """``$CITYOPS_HOME/serving``."""
+    return paths.home / "serving"
+
+
+def serving_path(paths: Paths) -> Path:
+    """What readers open, read-only: ``serving/current.duckdb``."""
+    return serving_dir(paths) / CURRENT
+
+
+def working_path(paths: Paths) -> Path:
+    """The warehouse dbt builds into."""
+    return paths.warehouse / "cityops.duckdb"
+
+
+def publish(paths: Paths, *, run_id: str, keep: int = 3) -> Snapshot:
+    """Copy the working warehouse into a new snapshot and make it the current one.
+
+    Call only after the build's blocking checks passed (the Dagster job runs this asset
+    downstream of every dbt model and test). Raises :class:`PublishError`, leaving the
+    serving snapshot as it was, when the working warehouse is missing or holds no marts.
+    """
+    work = working_path(paths)
+    if not work.exists():
+        raise PublishError(f"No working warehouse at {work}; run the build first.")
+    folder = serving_dir(paths)
+    (folder / "snapshots").mkdir(parents=True, exist_ok=True)
+    (folder / "_tmp").mkdir(exist_ok=True)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    name = f"{now:%Y%m%dT%H%M%SZ}-{run_id[:8]}.duckdb"
+    staged = folder / "_tmp" / name
+    staged.unlink(missing_ok=True)
+    try:
+        tables = _copy_published_tables(work, staged, now=now, run_id=run_id)
+    except Exception:
+        staged.unlink(missing_ok=True)
+        raise
+    final = folder / "snapshots" / name
+    os.replace(staged, final)
+    _switch(folder, final)
+    _prune(folder, keep=keep)
+    return Snapshot(final, now, run_id, tables)
+
+
+def _copy_published_tables(work: Path, target: Path, *, now: dt.datetime, run_id: str) -> int:
+    with duckdb.connect(str(target)) as con:
+        con.execute("set enable_progress_bar = false")
+        con.execute("attach ? as work (read_only)", [str(work)])
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_catalog = 'work' and table_type = 'BASE TABLE' "
+            "and not list_contains($excluded, table_schema) order by all",
+            {"excluded": list(UNPUBLISHED_SCHEMAS)},
+        ).fetchall()
+        if not any(schema == "vitals" for schema, _ in tables):
+            raise PublishError(f"{work} holds no marts (no vitals schema): nothing to publish.")
+        for schema in sorted({schema for schema, _ in tables}):
+            con.execute(f'create schema "{schema}"')
+        for schema, table in tables:
+            # Identifiers come from the catalogue, not from input; quoted as identifiers.
+            con.execute(
+                f'create table "{schema}"."{table}" as select * from work."{schema}"."{table}"'
+            )
+        con.execute("create schema _serving")
+        con.execute(
+            "create table _serving.snapshot as select ?::timestamptz as published_at, "
+            "?::varchar as run_id, ?::integer as table_count",
+            [now, run_id, len(tables)],
+        )
+        con.execute("detach work")
+        con.execute("checkpoint")
+    return len(tables)
+
+
+def _link(folder: Path, name: str, target: Path) -> None:
+    """Point ``folder/name`` at ``target`` atomically (a new link renamed over the old)."""
+    temporary = folder / f".{name}.{os.getpid()}"
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(os.path.relpath(target, folder))
+    os.replace(temporary, folder / name)
+
+
+def _target(folder: Path, name: str) -> Path | None:
+    link = folder / name
+    if not link.is_symlink():
+        return None
+    return (folder / os.readlink(link)).resolve()
+
+
+def _switch(folder: Path, new: Path) -> None:
+    old = _target(folder, CURRENT)
+    if old is not None and old.exists():
+        _link(folder, PREVIOUS, old)
+    _link(folder, CURRENT, new)
+
+
+def _prune(folder: Path, *, keep: int) -> None:
+    snapshots = sorted((folder / "snapshots").glob("*.duckdb"), reverse=True)
+    protected = {_target(folder, CURRENT), _target(folder, PREVIOUS)}
+    for stale in snapshots[keep:]:
+        if stale.resolve() not in protected:
+            stale.unlink(missing_ok=True)
+
+
+def rollback(paths: Paths) -> Snapshot:
+    """Make the previous snapshot current again (and the current one previous)."""
+    folder = serving_dir(paths)
+    current, previous = _target(folder, CURRENT), _target(folder, PREVIOUS)
+    if previous is None or not previous.exists():
+        raise PublishError(f"No previous snapshot under {folder} to roll back to.")
+    _link(folder, CURRENT, previous)
+    if current is not None and current.exists():
+        _link(folder, PREVIOUS, current)
+    snapshot = describe(previous)
+    return snapshot
+
+
+def describe(path: Path) -> Snapshot:
+    """What a snapshot file says about itself (``_serving.snapshot``)."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        row = con.execute(
+            "select published_at, run_id, table_count from _serving.snapshot"
+        ).fetchone()
+    if row is None:
+        raise PublishError(f"{path} is not a serving snapshot")
+    published_at, run_id, table_count = row
+    return Snapshot(path.resolve(), published_at, run_id, table_count)
+
+
+def current_snapshot(paths: Paths) -> Snapshot | None:
+    """The snapshot readers open now, or None before the first publication."""
+    target = _target(serving_dir(paths), CURRENT)
+    return describe(target) if target is not None and target.exists() else None
+
+
+def previous_snapshot(paths: Paths) -> Snapshot | None:
+    """The snapshot a rollback would restore, if any."""
+    target = _target(serving_dir(paths), PREVIOUS)
+    return describe(target) if target is not None and target.exists() else None
+
+
+def remove(paths: Paths) -> None:
+    """Delete every snapshot (tests and ``make clean``)."""
+    shutil.rmtree(serving_dir(paths), ignore_errors=True)
