@@ -1,4 +1,5 @@
--- Analyst queries on the 城运主题数据库 (DuckDB: $CITYOPS_HOME/warehouse/cityops.duckdb).
+-- Analyst queries on the 城运主题数据库, published as the serving snapshot
+-- (DuckDB: $CITYOPS_HOME/serving/current.duckdb; it works while a build runs).
 -- Open the file read-only (duckdb -readonly …) and run any statement on its own.
 -- "Last week" means the seven days up to the newest data, not the calendar: the demo data
 -- is historical. tests/integration/test_dbt_build.py runs every statement below

@@ -264,8 +264,10 @@ def test_the_analyst_queries_file_holds_at_least_eight_queries():
 
 
 @pytest.mark.parametrize("query", _analyst_queries())
-def test_each_analyst_query_returns_rows_from_the_read_only_warehouse(connection, query):
-    assert connection.execute(query).fetchall()
+def test_each_analyst_query_returns_rows_from_the_serving_snapshot(warehouse, query):
+    home, _, _ = warehouse
+    with duckdb.connect(str(home / "serving" / "current.duckdb"), read_only=True) as snapshot:
+        assert snapshot.execute(query).fetchall()
 
 
 def test_dbt_docs_generate_catalogues_every_model(warehouse):
