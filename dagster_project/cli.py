@@ -597,3 +597,22 @@ def publish(
                 f"run {found.run_id}  {found.table_count} tables"
             )
     console.print(f"Readers open {serving.serving_path(home)} (read-only).")
+
+
+@app.command()
+def backfill(
+    start: Annotated[str, typer.Option(help="First day to re-run (YYYY-MM-DD).")],
+    end: Annotated[str, typer.Option(help="Last day to re-run, inclusive (YYYY-MM-DD).")],
+) -> None:
+    """Re-ingest a range of days (even unchanged deliveries), rebuild and re-publish.
+
+    The same runs as `cityops run --start … --end … --force`: every day's ingestion, then
+    one `build_warehouse` run over the range (dbt, blocking tests, serving snapshot,
+    notifications). Safe to repeat: ingestion replaces partitions atomically and the build
+    re-derives the range's facts.
+    """
+    first, last = _day(start), _day(end)
+    if first is not None and last is not None and first > last:
+        err.print(f"[red]--start {start} is after --end {end}.[/red]")
+        raise typer.Exit(code=2)
+    run(start=start, end=end, force=True)

@@ -3,8 +3,16 @@
 import dagster as dg
 
 from dagster_project.defs.ingestion import assets as ingestion
+from dagster_project.defs.operations import schedules, sensors
 from dagster_project.defs.serving import assets as serving
 from dagster_project.defs.transformation import assets as transformation
 from dagster_project.defs.vitals import assets as vitals
 
-defs = dg.Definitions.merge(ingestion.defs, transformation.defs, serving.defs, vitals.defs)
+defs = dg.Definitions.merge(
+    ingestion.defs,
+    transformation.defs,
+    serving.defs,
+    vitals.defs,
+    sensors.defs,
+    schedules.defs,
+)

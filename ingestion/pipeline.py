@@ -236,3 +236,29 @@ def iter_runs(paths: Paths) -> Iterator[dict[str, Any]]:
         for line in handle:
             if line.strip():
                 yield json.loads(line)
+
+
+def landing_fingerprints(paths: Paths) -> dict[str, str]:
+    """Per landing day (ISO date), a digest of every file delivered for it, all sources.
+
+    The digest covers each file's source, name, size and modification time, so a new or
+    re-sent file changes its day's digest: what the landing sensor watches.
+    """
+    entries: dict[str, list[str]] = {}
+    if not paths.landing.exists():
+        return {}
+    for source in sorted(p for p in paths.landing.iterdir() if p.is_dir()):
+        for day_folder in sorted(p for p in source.iterdir() if p.is_dir()):
+            try:
+                day = dt.date.fromisoformat(day_folder.name).isoformat()
+            except ValueError:
+                continue
+            for file in sorted(p for p in day_folder.iterdir() if p.is_file()):
+                stat = file.stat()
+                entries.setdefault(day, []).append(
+                    f"{source.name}/{file.name}:{stat.st_size}:{stat.st_mtime_ns}"
+                )
+    return {
+        day: hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:16]
+        for day, lines in sorted(entries.items())
+    }

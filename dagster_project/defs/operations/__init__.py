@@ -1,0 +1,1 @@
+"""Operations: the daily pipeline job, its schedule, the landing sensor and failure alerts."""

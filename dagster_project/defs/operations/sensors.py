@@ -1,0 +1,77 @@
+"""Sensors: new landing files start the daily pipeline; a failed run notifies the channels."""
+
+import datetime as dt
+import json
+
+import dagster as dg
+
+from dagster_project.defs.ingestion.partitions import DAILY
+from dagster_project.defs.operations.jobs import DAILY_PIPELINE
+from ingestion.pipeline import landing_fingerprints
+from ingestion.settings import paths
+from quality.notify import Notice, load_config, notify
+
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+
+
+@dg.sensor(
+    job=DAILY_PIPELINE,
+    minimum_interval_seconds=300,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description=(
+        "Starts daily_pipeline for every landing day whose files are new or changed "
+        "(name, size, modification time) since the last evaluation."
+    ),
+)
+def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+    """One run request per landing day whose delivery changed; the cursor holds the digests."""
+    fingerprints = landing_fingerprints(paths())
+    seen = json.loads(context.cursor) if context.cursor else {}
+    valid = set(DAILY.get_partition_keys())
+    requests = [
+        dg.RunRequest(partition_key=day, run_key=f"{day}:{digest}")
+        for day, digest in fingerprints.items()
+        if seen.get(day) != digest and day in valid
+    ]
+    return dg.SensorResult(run_requests=requests, cursor=json.dumps(fingerprints))
+
+
+def failure_notice(run: dg.DagsterRun, message: str, at: dt.datetime) -> Notice:
+    """The notice a failed run sends (no level: pipeline notices always go out)."""
+    partition = run.tags.get("dagster/partition") or (
+        f"{run.tags.get('dagster/asset_partition_range_start', '')}…"
+        f"{run.tags.get('dagster/asset_partition_range_end', '')}"
+    ).strip("…")
+    return Notice(
+        key=f"run_failed|{run.run_id}",
+        event="run_failed",
+        level=None,
+        title=f"【流水线失败】{run.job_name} {partition}".strip(),
+        lines=(
+            f"作业：{run.job_name}",
+            f"分区：{partition or '—'}",
+            f"运行：{run.run_id}",
+            f"原因：{message[:500]}",
+            "处理：make dev 打开 Dagster 查看日志；修复后重跑（重跑是安全的）。",
+        ),
+        occurred_at=at,
+        fields={"run_id": run.run_id, "job": run.job_name, "partition": partition},
+    )
+
+
+@dg.run_failure_sensor(
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Posts every failed run to the channels of notify.yml (once per run).",
+)
+def notify_on_run_failure(context: dg.RunFailureSensorContext) -> None:
+    """Send the failure to every configured channel; the delivery log de-duplicates."""
+    message = context.failure_event.message or "run failed"
+    notice = failure_notice(context.dagster_run, message, dt.datetime.now(SHANGHAI))
+    report = notify([notice], load_config(), paths().notifications)
+    context.log.info(report.summary())
+
+
+defs = dg.Definitions(
+    jobs=[DAILY_PIPELINE],
+    sensors=[landing_sensor, notify_on_run_failure],
+)
