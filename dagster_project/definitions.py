@@ -4,12 +4,14 @@ import dagster as dg
 
 from dagster_project.defs.ingestion import assets as ingestion
 from dagster_project.defs.operations import schedules, sensors
+from dagster_project.defs.quality import checks
 from dagster_project.defs.serving import assets as serving
 from dagster_project.defs.transformation import assets as transformation
 from dagster_project.defs.vitals import assets as vitals
 
 defs = dg.Definitions.merge(
     ingestion.defs,
+    checks.defs,
     transformation.defs,
     serving.defs,
     vitals.defs,

@@ -1,0 +1,1 @@
+"""Quality checks on the lake: volume against a holiday-aware baseline."""

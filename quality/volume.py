@@ -1,0 +1,128 @@
+"""Row-count checks per lake partition against a trailing, holiday-aware baseline.
+
+A delivery day's ``rows_written`` (from its ingestion accounting record) is compared with
+the same table's earlier days within ``weeks`` weeks: the same weekday of the same day type
+(workday / rest day, from ``chinese_calendar``: 调休 make-up days are workdays, 法定节假日 rest
+days), or every day of the same type when fewer than ``min_peers`` same-weekday days exist.
+
+- A missing or failed partition fails with severity ERROR (blocking): it never passes.
+- An empty partition where the baseline expects at least ``empty_is_error_above`` rows fails
+  with ERROR too (a sensor feed that went silent); an empty day of a quiet change feed
+  (new enterprise licences) is judged like any other count.
+- A count outside ``[mean × (1 − tolerance), mean × (1 + tolerance)]`` fails with WARN.
+- Without enough history there is no baseline; the check passes and says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from dataclasses import dataclass
+
+import chinese_calendar
+
+from ingestion.pipeline import read_log
+from ingestion.settings import Paths
+
+ERROR = "ERROR"
+WARN = "WARN"
+
+
+@dataclass(frozen=True)
+class VolumeResult:
+    """The outcome of one table-day volume check."""
+
+    table: str
+    day: dt.date
+    passed: bool
+    severity: str
+    rows: int | None
+    baseline_mean: float | None
+    lower: float | None
+    upper: float | None
+    peers: tuple[dt.date, ...]
+    reason: str
+
+
+def _is_workday(day: dt.date) -> bool:
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:  # outside the calendar's years: weekdays work
+        return day.weekday() < 5
+
+
+def _rows(paths: Paths, table: str, day: dt.date) -> int | None:
+    log = read_log(paths, table, day)
+    if not log or log.get("status") not in ("ingested", "skipped"):
+        return None
+    rows = log.get("rows_written")
+    return int(rows) if rows is not None else None
+
+
+def check_volume(
+    paths: Paths,
+    table: str,
+    day: dt.date,
+    *,
+    weeks: int = 4,
+    min_peers: int = 2,
+    tolerance: float = 0.5,
+    empty_is_error_above: float = 100,
+) -> VolumeResult:
+    """Check one partition's row count; see the module docstring for the rules."""
+    rows = _rows(paths, table, day)
+    if rows is None:
+        return VolumeResult(
+            table, day, False, ERROR, None, None, None, None, (), "missing partition"
+        )
+    workday = _is_workday(day)
+    history = {}
+    for back in range(1, weeks * 7 + 1):
+        earlier = day - dt.timedelta(days=back)
+        if _is_workday(earlier) != workday:
+            continue
+        count = _rows(paths, table, earlier)
+        if count:
+            history[earlier] = count
+    same_weekday = {d: n for d, n in history.items() if d.weekday() == day.weekday()}
+    peers = same_weekday if len(same_weekday) >= min_peers else history
+    if len(peers) < min_peers:
+        return VolumeResult(
+            table,
+            day,
+            True,
+            WARN,
+            rows,
+            None,
+            None,
+            None,
+            tuple(sorted(peers)),
+            "no baseline yet (too few earlier days of this day type)",
+        )
+    mean = statistics.fmean(peers.values())
+    lower, upper = mean * (1 - tolerance), mean * (1 + tolerance)
+    if rows == 0 and mean >= empty_is_error_above:
+        return VolumeResult(
+            table,
+            day,
+            False,
+            ERROR,
+            0,
+            mean,
+            lower,
+            upper,
+            tuple(sorted(peers)),
+            f"empty partition where about {mean:.0f} rows are usual",
+        )
+    passed = lower <= rows <= upper
+    reason = (
+        "within baseline"
+        if passed
+        else (
+            f"{rows} rows is {'below' if rows < lower else 'above'} the baseline band "
+            f"[{lower:.0f}, {upper:.0f}]"
+        )
+    )
+    return VolumeResult(
+        table, day, passed, WARN, rows, mean, lower, upper, tuple(sorted(peers)), reason
+    )
