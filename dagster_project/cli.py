@@ -463,9 +463,9 @@ def _warning_place(warning: dict[str, Any]) -> str:
 
 
 def _warning_value(warning: dict[str, Any]) -> str:
-    from quality.vitals.warnings import _format_value
+    from quality.vitals.warnings import format_value
 
-    value = _format_value(warning["peak_value"], warning["unit"])
+    value = format_value(warning["peak_value"], warning["unit"])
     return f"{value} ({warning['peak_detail']})" if warning["peak_detail"] else value
 
 

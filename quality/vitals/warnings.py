@@ -187,7 +187,7 @@ def recent_notices(con: duckdb.DuckDBPyConnection, *, hours: int = 48) -> list[N
 
 def _notice(row: dict[str, Any]) -> Notice:
     verb = "发布" if row["event_kind"] == "opened" else "升级"
-    value = _format_value(row["value"], row["unit"])
+    value = format_value(row["value"], row["unit"])
     place = f"{AREA_LEVEL_NAMES[row['area_level']]} {row['area_name'] or row['area_code']}"
     reached = row["reached_at"].replace(tzinfo=SHANGHAI)
     lines = [
@@ -219,7 +219,8 @@ def _notice(row: dict[str, Any]) -> Notice:
     )
 
 
-def _format_value(value: float | None, unit: str) -> str:
+def format_value(value: float | None, unit: str) -> str:
+    """A value with its Chinese unit label, e.g. "58.2 毫米", "93.5%", "1,161 件"."""
     if value is None:
         return "—"
     from quality.vitals.registry import UNITS
