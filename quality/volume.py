@@ -6,9 +6,11 @@ the same table's earlier days within ``weeks`` weeks: the same weekday of the sa
 days), or every day of the same type when fewer than ``min_peers`` same-weekday days exist.
 
 - A missing or failed partition fails with severity ERROR (blocking): it never passes.
-- An empty partition where the baseline expects at least ``empty_is_error_above`` rows fails
-  with ERROR too (a sensor feed that went silent); an empty day of a quiet change feed
-  (new enterprise licences) is judged like any other count.
+- An empty partition with nothing delivered, where the baseline expects at least
+  ``empty_is_error_above`` rows, fails with ERROR too (a feed that went silent). A delivery
+  whose every row was quarantined (a file in the wrong encoding) is a WARN: it is not lost,
+  the quarantine holds it with its reason, and `cityops status` shows it. An empty day of a
+  quiet change feed (new enterprise licences) is judged like any other count.
 - A count outside ``[mean × (1 − tolerance), mean × (1 + tolerance)]`` fails with WARN.
 - Without enough history there is no baseline; the check passes and says so.
 """
@@ -51,12 +53,17 @@ def _is_workday(day: dt.date) -> bool:
         return day.weekday() < 5
 
 
-def _rows(paths: Paths, table: str, day: dt.date) -> int | None:
+def _counts(paths: Paths, table: str, day: dt.date) -> tuple[int, int] | None:
+    """(rows read, rows written) of a partition ingested without error, else None."""
     log = read_log(paths, table, day)
     if not log or log.get("status") not in ("ingested", "skipped"):
         return None
-    rows = log.get("rows_written")
-    return int(rows) if rows is not None else None
+    return int(log.get("rows_read") or 0), int(log.get("rows_written") or 0)
+
+
+def _rows(paths: Paths, table: str, day: dt.date) -> int | None:
+    counts = _counts(paths, table, day)
+    return counts[1] if counts else None
 
 
 def check_volume(
@@ -70,7 +77,8 @@ def check_volume(
     empty_is_error_above: float = 100,
 ) -> VolumeResult:
     """Check one partition's row count; see the module docstring for the rules."""
-    rows = _rows(paths, table, day)
+    counts = _counts(paths, table, day)
+    rows = counts[1] if counts else None
     if rows is None:
         return VolumeResult(
             table, day, False, ERROR, None, None, None, None, (), "missing partition"
@@ -101,6 +109,19 @@ def check_volume(
         )
     mean = statistics.fmean(peers.values())
     lower, upper = mean * (1 - tolerance), mean * (1 + tolerance)
+    if rows == 0 and counts and counts[0] > 0:
+        return VolumeResult(
+            table,
+            day,
+            False,
+            WARN,
+            0,
+            mean,
+            lower,
+            upper,
+            tuple(sorted(peers)),
+            f"all {counts[0]} delivered rows were quarantined (see cityops status)",
+        )
     if rows == 0 and mean >= empty_is_error_above:
         return VolumeResult(
             table,

@@ -12,10 +12,16 @@ from quality.volume import ERROR, WARN, check_volume
 pytestmark = pytest.mark.integration
 
 
-def _deliver(home, table, rows_by_day):
+def _deliver(home, table, rows_by_day, rows_read=None):
     """Ingestion accounting records as the pipeline writes them (only what the check reads)."""
     for day, rows in rows_by_day.items():
-        record = {"table": table, "dt": day.isoformat(), "status": "ingested", "rows_written": rows}
+        record = {
+            "table": table,
+            "dt": day.isoformat(),
+            "status": "ingested",
+            "rows_read": rows if rows_read is None else rows_read,
+            "rows_written": rows,
+        }
         lake.write_json(log_path(home, table, day), record)
 
 
@@ -43,6 +49,18 @@ def test_a_missing_partition_or_a_silent_busy_feed_fails_as_an_error(tmp_path):
     assert silent.reason == "empty partition where about 1000000 rows are usual"
     # 0 against a baseline of 1.5 (band 0.75–2.25): a warning, not a blocking error.
     assert (quiet.passed, quiet.severity) == (False, WARN)
+
+
+def test_a_delivery_quarantined_whole_is_a_warning_not_a_silent_feed(tmp_path):
+    home = paths(tmp_path)
+    _deliver(home, "hotline_orders", {dt.date(2024, 7, 6): 1800, dt.date(2024, 7, 13): 1760})
+    # 07-14's file arrived in the wrong encoding: 1963 rows read, all quarantined.
+    _deliver(home, "hotline_orders", {dt.date(2024, 7, 14): 0}, rows_read=1963)
+
+    result = check_volume(home, "hotline_orders", dt.date(2024, 7, 14))
+
+    assert (result.passed, result.severity) == (False, WARN)
+    assert result.reason == "all 1963 delivered rows were quarantined (see cityops status)"
 
 
 def test_the_baseline_uses_the_same_weekday_and_warns_outside_the_band(tmp_path):
