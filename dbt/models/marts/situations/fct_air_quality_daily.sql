@@ -17,23 +17,7 @@ int_air_quality_sub_indices as (
 
 aqi_levels as (
 
-    -- 空气质量指数级别, HJ 633-2012 table 2 (AQI is a whole number, capped at 500).
-    select
-        levels.aqi_low,
-        levels.aqi_high,
-        levels.aqi_level,
-        levels.aqi_category,
-        levels.aqi_colour
-
-    from (
-        values
-        (0, 50, '一级', '优', '绿'),
-        (51, 100, '二级', '良', '黄'),
-        (101, 150, '三级', '轻度污染', '橙'),
-        (151, 200, '四级', '中度污染', '红'),
-        (201, 300, '五级', '重度污染', '紫'),
-        (301, 500, '六级', '严重污染', '褐红')
-    ) as levels (aqi_low, aqi_high, aqi_level, aqi_category, aqi_colour)
+    select * from {{ ref('aqi_levels') }}
 
 ),
 
