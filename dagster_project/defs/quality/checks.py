@@ -15,7 +15,7 @@ from ingestion.sources import CONTRACTS
 from quality.volume import ERROR, check_volume
 
 
-def _days(context: dg.AssetCheckExecutionContext) -> list[dt.date]:
+def run_days(context: dg.AssetCheckExecutionContext) -> list[dt.date]:
     """The partition days of the run (one partition, or a range)."""
     tags = context.run.tags
     if "dagster/partition" in tags:
@@ -44,11 +44,12 @@ def build_volume_check(contract: Contract) -> dg.AssetChecksDefinition:
     def _volume(
         context: dg.AssetCheckExecutionContext, cityops: CityopsHome
     ) -> dg.AssetCheckResult:
-        results = [check_volume(cityops.paths(), contract.table, day) for day in _days(context)]
+        results = [check_volume(cityops.paths(), contract.table, day) for day in run_days(context)]
         failed = [result for result in results if not result.passed]
         worst = next((r for r in failed if r.severity == ERROR), failed[0] if failed else None)
         return dg.AssetCheckResult(
             passed=not failed,
+            description="; ".join(f"{r.day}: {r.reason}" for r in failed) or "within baseline",
             severity=dg.AssetCheckSeverity.ERROR
             if worst and worst.severity == ERROR
             else dg.AssetCheckSeverity.WARN,
