@@ -153,6 +153,49 @@ def _findings(validation: Any) -> tuple[Finding, ...]:
     return tuple(findings)
 
 
+# (project root, suite name) → its checkpoint, for the life of the process: writing the suite,
+# validation definition and checkpoint JSON again for every partition would double the cost
+# of a small table's validation. Suites are code, so they cannot change within a process.
+_CHECKPOINTS: dict[tuple[str, str], Any] = {}
+
+
+def _checkpoint(root: Path | None, suite: Suite) -> Any:
+    """The checkpoint that validates ``suite``, written to the project once per process."""
+    cache_key = (str(root), suite.name)
+    if root is not None and cache_key in _CHECKPOINTS:
+        return _CHECKPOINTS[cache_key]
+    context = _context(root)
+    source = context.data_sources.add_or_update_pandas(DATASOURCE)
+    try:
+        asset = source.get_asset(suite.name)
+    except LookupError:
+        asset = source.add_dataframe_asset(suite.name)
+    try:
+        batch_definition = asset.get_batch_definition("frame")
+    except KeyError:
+        batch_definition = asset.add_batch_definition_whole_dataframe("frame")
+    gx_suite = context.suites.add_or_update(
+        gx.ExpectationSuite(
+            name=suite.name,
+            expectations=[e.copy() for e in suite.expectations],
+            meta={"description": suite.description},
+        )
+    )
+    definition = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=suite.name, data=batch_definition, suite=gx_suite)
+    )
+    checkpoint = context.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=suite.name,
+            validation_definitions=[definition],
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES},
+        )
+    )
+    if root is not None:
+        _CHECKPOINTS[cache_key] = checkpoint
+    return checkpoint
+
+
 def validate(suite: Suite, frame: Any, *, batch: str, root: Path | None = None) -> Outcome:
     """Validate ``frame`` (a pandas DataFrame) against ``suite``.
 
@@ -160,33 +203,7 @@ def validate(suite: Suite, frame: Any, *, batch: str, root: Path | None = None) 
     the GX run name, so Data Docs list the runs of each suite by batch.
     """
     with _locked(root) if root is not None else contextlib.nullcontext():
-        context = _context(root)
-        source = context.data_sources.add_or_update_pandas(DATASOURCE)
-        try:
-            asset = source.get_asset(suite.name)
-        except LookupError:
-            asset = source.add_dataframe_asset(suite.name)
-        try:
-            batch_definition = asset.get_batch_definition("frame")
-        except KeyError:
-            batch_definition = asset.add_batch_definition_whole_dataframe("frame")
-        gx_suite = context.suites.add_or_update(
-            gx.ExpectationSuite(
-                name=suite.name,
-                expectations=[e.copy() for e in suite.expectations],
-                meta={"description": suite.description},
-            )
-        )
-        definition = context.validation_definitions.add_or_update(
-            gx.ValidationDefinition(name=suite.name, data=batch_definition, suite=gx_suite)
-        )
-        checkpoint = context.checkpoints.add_or_update(
-            gx.Checkpoint(
-                name=suite.name,
-                validation_definitions=[definition],
-                result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES},
-            )
-        )
+        checkpoint = _checkpoint(root, suite)
         run = checkpoint.run(
             batch_parameters={"dataframe": frame},
             run_id=RunIdentifier(run_name=batch, run_time=dt.datetime.now(dt.UTC)),
