@@ -1,1 +1,1 @@
-"""The 城运主题数据资源目录 exporter (arrives with issue 6)."""
+"""The 城运主题数据资源目录: generated from dbt and the serving snapshot, exported (README.md)."""
