@@ -19,6 +19,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from dagster_project.cli_catalog import app as catalog_app
+from dagster_project.cli_quality import collect_run, quality
 from ingestion.settings import Paths, paths
 
 app = typer.Typer(
@@ -32,6 +34,7 @@ app = typer.Typer(
     rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+app.add_typer(catalog_app, name="catalog")
 # Wide enough for the status table when output goes to a file or a pipe.
 console = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
@@ -205,6 +208,7 @@ def run(
                 run_config=run_config,
                 raise_on_error=False,
             )
+            collect_run(instance, home, result.run_id)  # check results, also of a failed run
             if not result.success:
                 failed.append(day.isoformat())
             progress.advance(task)
@@ -256,10 +260,12 @@ def _build_warehouse(
             instance=instance, run_config=run_config, tags=tags, raise_on_error=False
         )
         progress.update(task, total=1, completed=1)
+    collect_run(instance, home, result.run_id)
     if not result.success:
         err.print(
             "[red]The warehouse build failed[/red]; the Dagster run has the dbt log (make dev)."
         )
+        err.print("`cityops quality --failed-only` lists the checks that failed.")
         raise typer.Exit(code=1)
     console.print(f"Warehouse built: {home.warehouse / 'cityops.duckdb'}")
 
@@ -357,10 +363,6 @@ def _number(value: int | None) -> str:
 def _status_style(value: str) -> str:
     colour = {"ok": "green", "failed": "red", "missing": "yellow"}.get(value, "white")
     return f"[{colour}]{value}[/{colour}]"
-
-
-if __name__ == "__main__":
-    app()
 
 
 LEVEL_STYLES = {
@@ -616,3 +618,97 @@ def backfill(
         err.print(f"[red]--start {start} is after --end {end}.[/red]")
         raise typer.Exit(code=2)
     run(start=start, end=end, force=True)
+
+
+@app.command()
+def freshness(
+    now: Annotated[
+        str | None,
+        typer.Option(
+            help="Judge freshness at this moment (ISO, e.g. 2024-07-31T09:00; without a zone "
+            "it is Beijing time). Default: the wall clock."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Show each source's freshness SLA (数据时效) and whether its newest due partition arrived.
+
+    An SLA reads "partition D is in the lake by D+1 HH:MM Beijing time"; the expected
+    partition is the newest whose deadline has passed, and a source is overdue when that
+    partition has not been ingested (from the ingestion accounting under lake/_ingestion_log).
+    Exits with 1 when any source is overdue. "Now" is the wall clock, so the July 2024 demo
+    data is reported stale, correctly; `--now 2024-07-31T09:00` judges it as of that morning.
+    The same SLAs are the Dagster freshness checks (quality/freshness.py).
+    """
+    from quality.freshness import SHANGHAI, freshness_status
+
+    if now is None:
+        moment = dt.datetime.now(SHANGHAI)
+    else:
+        try:
+            moment = dt.datetime.fromisoformat(now)
+        except ValueError as error:
+            raise typer.BadParameter(f"{now!r} is not a time like 2024-07-31T09:00") from error
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=SHANGHAI)
+    rows = freshness_status(paths(), moment)
+    overdue = [row for row in rows if row.is_overdue]
+    if as_json:
+        payload = [row.as_dict() for row in rows]
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+    else:
+        local = moment.astimezone(SHANGHAI)
+        table = Table(
+            title=f"数据时效 SLA — 判定时间 {local:%Y-%m-%d %H:%M} 北京时间 · "
+            f"超时 {len(overdue)}/{len(rows)}",
+            title_justify="left",
+        )
+        for column in FRESHNESS_COLUMNS:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            colour = "red" if row.sla.severity == "ERROR" else "yellow"
+            table.add_row(
+                row.sla.label,
+                row.sla.table,
+                row.sla.deadline_label,
+                row.sla.severity,
+                row.expected.isoformat(),
+                row.latest.isoformat() if row.latest else "—",
+                row.latest_delivered.isoformat() if row.latest_delivered else "—",
+                f"[{colour}]超时[/{colour}]" if row.is_overdue else "[green]按时[/green]",
+                _overdue_cell(row) if row.is_overdue else "",
+            )
+        console.print(table)
+        if any(row.sla.assumed for row in rows):
+            console.print("时限为假设值，待与各数据提供方确认（quality/freshness.py 记录了依据）。")
+    if overdue:
+        raise typer.Exit(code=1)
+
+
+FRESHNESS_COLUMNS = (
+    "数据源",
+    "表",
+    "时限",
+    "级别",
+    "应到分区",
+    "最新分区",
+    "最新落地",
+    "状态",
+    "超时",
+)
+
+
+def _overdue_cell(row: Any) -> str:
+    from quality.freshness import format_overdue
+
+    if row.latest is None:
+        return "从未入湖"
+    if row.overdue_since is None:  # the due day precedes the table's first partition
+        return "应到分区缺失"
+    return format_overdue(row.overdue_seconds)
+
+
+app.command()(quality)
+
+if __name__ == "__main__":  # after every command is registered (python -m dagster_project.cli)
+    app()

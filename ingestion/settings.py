@@ -47,6 +47,11 @@ class Paths:
         return self.lake / "_tmp"
 
     @property
+    def check_results(self) -> Path:
+        """Every asset check evaluation: ``lake/quality/check_results/evaluated_date=…/``."""
+        return self.lake / "quality" / "check_results"
+
+    @property
     def warehouse(self) -> Path:
         """DuckDB files built by dbt."""
         return self.home / "warehouse"

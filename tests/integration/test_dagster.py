@@ -82,6 +82,13 @@ def test_cli_generate_run_status_on_a_fresh_home(tmp_path):
     assert "Warehouse built" in first.stdout
     assert (home / "warehouse" / "cityops.duckdb").exists()
 
+    # Each job's check results were stored; every job succeeded, so nothing blocks.
+    quality = _cityops("quality", "--json", home=home)
+    assert quality.returncode == 0, quality.stderr
+    stored = json.loads(quality.stdout)["results"]
+    assert {"volume", "dbt"} <= {result["engine"] for result in stored}
+    assert {result["job_name"] for result in stored} == {"ingest_sources", "build_warehouse"}
+
     # Every run is in the persistent Dagster instance that `dagster dev` reads: one ingestion
     # run per day, then one warehouse build over the whole range.
     instance = dg.DagsterInstance.from_config(str(home / "dagster"))

@@ -178,8 +178,11 @@ def test_only_staging_models_read_sources_and_every_model_ends_with_the_final_ct
 
 def test_sources_mirror_the_ingestion_contracts():
     tables = {}
+    lake_sources = {contract.source for contract in CONTRACTS}
     for path in MODELS.glob("staging/*/_*__sources.yml"):
         for source in yaml.safe_load(path.read_text(encoding="utf-8"))["sources"]:
+            if source["name"] not in lake_sources:  # e.g. `quality`: the store, the logs
+                continue
             for table in source["tables"]:
                 tables[table["name"]] = (source["name"], table)
     assert set(tables) == {contract.table for contract in CONTRACTS}
