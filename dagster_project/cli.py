@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from dagster_project.cli_catalog import app as catalog_app
+from dagster_project.cli_dashboards import app as dashboards_app
 from dagster_project.cli_quality import collect_run, quality
 from ingestion.settings import Paths, paths
 
@@ -35,6 +36,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(dashboards_app, name="dashboards")
 # Wide enough for the status table when output goes to a file or a pipe.
 console = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
@@ -169,7 +171,9 @@ def run(
     are skipped), then ``build_warehouse`` (dbt) once over the whole day range. Runs are
     recorded in the Dagster instance under $CITYOPS_HOME/dagster so ``make dev`` shows them.
     The pseudonymisation key comes from $CITYOPS_PII_KEY, or is generated once into
-    $CITYOPS_HOME/.secrets/pii_key. Re-running is always safe.
+    $CITYOPS_HOME/.secrets/pii_key. Re-running is always safe. A failed partition or a
+    blocking check that fails with severity ERROR on a lake table stops before the build,
+    so the serving snapshot keeps only data whose blocking checks passed.
     """
     from dagster import DagsterInstance
 
@@ -198,6 +202,7 @@ def run(
         "loggers": {"console": {"config": {"log_level": "WARNING"}}},
     }
     failed: list[str] = []
+    blocked: list[str] = []
     with _progress() as progress:
         task = progress.add_task("ingest_sources", total=len(days))
         for day in days:
@@ -211,13 +216,34 @@ def run(
             collect_run(instance, home, result.run_id)  # check results, also of a failed run
             if not result.success:
                 failed.append(day.isoformat())
+            blocked += [f"{day} {name}" for name in _blocking_failures(result)]
             progress.advance(task)
     _print_totals(home)
     if failed:
         err.print(f"[red]Failed partitions: {', '.join(failed)}[/red] — see `cityops status`.")
-        err.print("The warehouse was not rebuilt; fix the deliveries and run again.")
+        if blocked:
+            # A blocking check that fails with ERROR fails its run (Dagster raises it).
+            err.print(f"[red]Blocking checks failed:[/red] {'; '.join(blocked)}")
+            err.print("`cityops quality --failed-only` says why.")
+        err.print(
+            "The warehouse was not rebuilt and the serving snapshot is unchanged; "
+            "fix the deliveries and run again."
+        )
         raise typer.Exit(code=1)
     _build_warehouse(home, days[0], days[-1], instance, run_config)
+
+
+def _blocking_failures(result: Any) -> list[str]:
+    """``asset:check`` of every blocking check that failed with severity ERROR in a run."""
+    from dagster import AssetCheckSeverity
+
+    return [
+        f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+        for evaluation in result.get_asset_check_evaluations()
+        if not evaluation.passed
+        and evaluation.severity == AssetCheckSeverity.ERROR
+        and evaluation.blocking
+    ]
 
 
 def _pii_key(home: Paths) -> None:

@@ -76,8 +76,19 @@ def quality(
             help="Only assets whose key contains this, e.g. hotline_orders or raw/weather."
         ),
     ] = None,
+    show_all: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="List every check, passing ones too (about 500 dbt tests); by default a "
+            "summary per source and the failed checks.",
+        ),
+    ] = False,
     failed_only: Annotated[
-        bool, typer.Option("--failed-only", help="Only checks whose latest result failed.")
+        bool,
+        typer.Option(
+            "--failed-only", help="Only the failed checks, without the summary per source."
+        ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     collect: Annotated[
@@ -107,7 +118,7 @@ def quality(
     if collect:
         _collect_all(home)
     latest = quality_results.latest(home, day=chosen_day, source=source)
-    shown = [result for result in latest if not failed_only or not result.passed]
+    shown = [result for result in latest if show_all or not result.passed]
     counts = quality_results.summary(latest)
     partitions, quarantined = quality_results.quarantine_counts(home, day=chosen_day)
     if source:
@@ -138,6 +149,8 @@ def quality(
             f"Store: {home.check_results}"
         )
     else:
+        if not failed_only:
+            _print_sources(latest)
         _print_results(home, shown, counts, chosen_day)
         _print_quarantine(partitions, quarantined, quality_results.reason_names(), chosen_day)
     if not latest:
@@ -161,6 +174,32 @@ def _result_cell(latest: Any) -> str:
     if latest.is_blocking_failure:
         return "[bold white on red]失败·阻断[/]"
     return RESULT_STYLES["warn"]
+
+
+def _print_sources(latest: list[Any]) -> None:
+    """One line per data source: how many checks, passed, warned, failed blocking."""
+    by_source: dict[str, list[int]] = {}
+    for result in latest:
+        row = by_source.setdefault(result.result.asset_key, [0, 0, 0, 0])
+        row[0] += 1
+        if result.passed:
+            row[1] += 1
+        elif result.is_blocking_failure:
+            row[3] += 1
+        else:
+            row[2] += 1
+    table = Table(title="按数据源汇总 (by source)", title_justify="left")
+    for column in ("数据源", "检查数", "通过", "失败", "失败·阻断"):
+        table.add_column(column, justify="left" if column == "数据源" else "right")
+    for source, (checks, passed, warned, blocking) in sorted(by_source.items()):
+        table.add_row(
+            source,
+            str(checks),
+            str(passed),
+            f"[yellow]{warned}[/yellow]" if warned else "0",
+            f"[bold red]{blocking}[/]" if blocking else "0",
+        )
+    console.print(table)
 
 
 def _print_results(home: Paths, shown: list[Any], counts: dict[str, Any], day: Any) -> None:

@@ -63,7 +63,7 @@ from quality.volume import ERROR, WARN
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SEVERITIES = (ERROR, WARN)
-ENGINES = ("volume", "gx", "freshness", "dbt", "other")
+ENGINES = ("volume", "gx", "faults", "freshness", "dbt", "other")
 ASSET_SCOPE = "asset"
 PARTITION_SCOPE = "partition"
 SCOPES = (ASSET_SCOPE, PARTITION_SCOPE)
@@ -182,7 +182,7 @@ def is_blocking_failure(passed: bool, severity: str, is_blocking: bool | None) -
 
 
 def infer_engine(check_name: str, metadata: Mapping[str, Any]) -> str:
-    """Which kind of check produced a result: volume, gx, freshness, dbt or other.
+    """Which kind of check produced a result: volume, gx, faults, freshness, dbt or other.
 
     The metadata key ``cityops/engine`` wins; then the names this project gives its checks
     (``volume_*``, ``gx_*``, ``freshness_*``); then what dagster-dbt and Dagster's freshness

@@ -118,17 +118,12 @@ def test_the_clean_lake_passes_every_suite_at_error_level(ingested):
     assert readings.metadata["expectations"].value >= 8
 
 
-def test_a_partition_breaking_its_suite_blocks_the_build_and_the_publish(
-    ingested, tmp_path, monkeypatch
-):
-    from dagster_project.definitions import defs
-    from quality.serving import current_snapshot
-
-    home, _, _ = ingested
+def _break_a_partition(home, tmp_path):
+    """A copy of the home with one grid partition hand-edited past its contract."""
     shutil.copytree(home.home, tmp_path / "home")
     broken = paths(tmp_path / "home")
     day = DAYS[-1]
-    # Hand-edit one lake partition past the ingestion contract: an unknown grid code.
+    # An unknown grid code, written straight into the lake as no ingestion would.
     part = next(broken.raw_partition("grid_cases", day).glob("*.parquet"))
     with duckdb.connect() as con:
         con.execute(
@@ -140,6 +135,16 @@ def test_a_partition_breaking_its_suite_blocks_the_build_and_the_publish(
             [str(part)],
         )
     shutil.move(tmp_path / "part.parquet", part)
+    return broken, day
+
+
+def test_a_partition_breaking_its_suite_blocks_the_build_and_the_publish(
+    ingested, tmp_path, monkeypatch
+):
+    from dagster_project.definitions import defs
+    from quality.serving import current_snapshot
+
+    broken, day = _break_a_partition(ingested[0], tmp_path)
     monkeypatch.setenv("CITYOPS_PII_KEY", TEST_KEY)
 
     result = defs.resolve_job_def("daily_pipeline").execute_in_process(
@@ -170,3 +175,26 @@ def test_a_partition_breaking_its_suite_blocks_the_build_and_the_publish(
     assert all(key[0] == "raw" for key in materialized), materialized
     assert current_snapshot(broken) is None
     assert not (broken.warehouse / "cityops.duckdb").exists()
+
+
+def test_cityops_run_stops_before_the_build_on_a_blocking_check(ingested, tmp_path):
+    from typer.testing import CliRunner
+
+    from dagster_project.cli import app
+    from quality.serving import current_snapshot
+
+    broken, day = _break_a_partition(ingested[0], tmp_path)
+    result = CliRunner().invoke(
+        app,
+        ["run"],
+        env={
+            "CITYOPS_HOME": str(broken.home),
+            "DAGSTER_HOME": str(tmp_path / "dagster"),
+            "CITYOPS_PII_KEY": TEST_KEY,
+        },
+    )
+    assert result.exit_code == 1, result.output[-2000:]
+    assert f"Failed partitions: {day}" in result.output
+    assert f"{day} raw/grid_cases:gx_suite" in result.output
+    assert not (broken.warehouse / "cityops.duckdb").exists()
+    assert current_snapshot(broken) is None

@@ -219,8 +219,8 @@ def test_engines_are_inferred_from_names_and_metadata():
     assert infer_engine("freshness_check", {}) == "freshness"
     assert infer_engine("fresh", {"dagster/freshness_params": {}}) == "freshness"
     assert infer_engine("not_null_x_id", {"unique_id": "test.cityops.not_null_x_id.1"}) == "dbt"
-    assert infer_engine("delivery_faults", {}) == "other"
-    assert infer_engine("delivery_faults", {"cityops/engine": "gx"}) == "gx"
+    assert infer_engine("some_check", {}) == "other"
+    assert infer_engine("delivery_faults", {"cityops/engine": "faults"}) == "faults"
     # Lake tables are judged per delivery day, models and "now" checks as a whole.
     assert infer_scope("gx", "raw/grid_cases", {}, True) == "partition"
     assert infer_scope("gx", "events/fct_grid_cases", {}, True) == "asset"

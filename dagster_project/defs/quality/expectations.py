@@ -115,6 +115,7 @@ def build_fault_check(contract: Contract) -> dg.AssetChecksDefinition:
             severity=_severity(any(r.severity == FAULT_ERROR for r in failed)),
             description="; ".join(f"{r.day}: {r.reason}" for r in failed) or "within tolerance",
             metadata={
+                "cityops/engine": "faults",
                 "days": [result.day.isoformat() for result in results],
                 "rows_read": [result.rows_read for result in results],
                 "faults": dg.MetadataValue.json(
