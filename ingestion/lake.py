@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +85,19 @@ def content_hash(path: Path) -> str:
             [str(path)],
         ).fetchone()
     return str(row[0]) if row else ""
+
+
+@contextlib.contextmanager
+def locked_folder(folder: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``<folder>/.lock`` (created with the folder if needed).
+
+    For stores that several processes update by read-merge-replace (Dagster may run checks
+    in parallel processes): the quality results store, the GX project.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / ".lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -46,9 +46,8 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
-import fcntl
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -265,18 +264,6 @@ def _partition_dir(paths: Paths, day: dt.date) -> Path:
     return paths.check_results / f"evaluated_date={day.isoformat()}"
 
 
-@contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """An exclusive lock on the store, held while a partition is read, merged and replaced."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / ".lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def store_results(paths: Paths, results: Iterable[CheckResult]) -> int:
     """Add evaluations to the store; returns how many were new (0 when all were stored)."""
     by_day: dict[dt.date, list[CheckResult]] = {}
@@ -285,7 +272,7 @@ def store_results(paths: Paths, results: Iterable[CheckResult]) -> int:
     if not by_day:
         return 0
     added = 0
-    with _locked(paths.check_results), duckdb.connect() as con:
+    with lake.locked_folder(paths.check_results), duckdb.connect() as con:
         con.execute("set TimeZone = 'UTC'")
         for day, batch in sorted(by_day.items()):
             added += _merge_partition(con, paths, day, batch)

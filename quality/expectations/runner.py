@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import logging
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,7 @@ import great_expectations as gx
 from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
+from ingestion.lake import locked_folder
 from quality.expectations.suite import ERROR, WARN, Suite
 
 DATASOURCE = "cityops"
@@ -94,17 +93,6 @@ def gx_root(home: Path) -> Path:
 def data_docs_index(home: Path) -> Path:
     """The Data Docs site's index page (a static site; open it in a browser)."""
     return _site(gx_root(home)) / "index.html"
-
-
-@contextlib.contextmanager
-def _locked(root: Path) -> Iterator[None]:
-    root.mkdir(parents=True, exist_ok=True)
-    with (root / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _context(root: Path | None) -> Any:
@@ -202,7 +190,7 @@ def validate(suite: Suite, frame: Any, *, batch: str, root: Path | None = None) 
     ``batch`` names what was validated (``2024-07-05``, ``warehouse``); with a ``root`` it is
     the GX run name, so Data Docs list the runs of each suite by batch.
     """
-    with _locked(root) if root is not None else contextlib.nullcontext():
+    with locked_folder(root) if root is not None else contextlib.nullcontext():
         checkpoint = _checkpoint(root, suite)
         run = checkpoint.run(
             batch_parameters={"dataframe": frame},
@@ -241,7 +229,7 @@ def build_data_docs(home: Path, *, keep_per_suite: int = 90) -> Path | None:
     root = gx_root(home)
     if not (root / "gx" / "great_expectations.yml").exists():
         return None
-    with _locked(root):
+    with locked_folder(root):
         context = _context(root)
         store = context.validation_results_store
         by_suite: dict[str, list[Any]] = {}
