@@ -18,7 +18,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 # The demo: 30 days of 静安区 from 2024-07-01 at district scale.
 DEMO_ARGS ?= --start 2024-07-01 --days 30 --seed 7 --scale 1.0
 
-.PHONY: help setup run test lint fmt dev clean
+.PHONY: help setup run test lint fmt dev dashboards clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -45,6 +45,8 @@ run: setup ## Generate the demo sources, ingest them and build the warehouse (CI
 	$(BIN)/cityops generate $(DEMO_ARGS)
 	$(BIN)/cityops run
 	@echo "Done. Inspect with: $(BIN)/cityops status   |   $(BIN)/cityops warnings   |   UI: make dev"
+	@echo "Dashboards: $(BIN)/cityops dashboards up (or make dashboards), then:"
+	@$(BIN)/cityops dashboards login
 
 test: setup lint ## Lint, then run every test tier
 	$(BIN)/pytest
@@ -65,5 +67,10 @@ fmt: setup ## Format Python and fix SQL style
 dev: setup ## Dagster UI on http://127.0.0.1:3000 with the runs of `make run`
 	PATH="$(CURDIR)/$(BIN):$$PATH" DAGSTER_HOME=$(CITYOPS_HOME)/dagster $(BIN)/dagster dev -m dagster_project.definitions -h 127.0.0.1 -p 3000
 
+# Superset in .superset-venv/, served on http://127.0.0.1:8088; `cityops dashboards down` stops it.
+dashboards: setup ## Superset dashboards on http://127.0.0.1:8088 (installs and provisions them)
+	$(BIN)/cityops dashboards up
+
 clean: ## Remove generated data and environments
-	rm -rf data $(VENV) $(TOOLS) .pytest_cache .ruff_cache
+	@[ ! -x $(BIN)/cityops ] || $(BIN)/cityops dashboards down
+	rm -rf data $(VENV) $(TOOLS) .superset-venv .pytest_cache .ruff_cache

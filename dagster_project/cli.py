@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from dagster_project.cli_catalog import app as catalog_app
+from dagster_project.cli_dashboards import app as dashboards_app
 from dagster_project.cli_quality import collect_run, quality
 from ingestion.settings import Paths, paths
 
@@ -35,6 +36,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(dashboards_app, name="dashboards")
 # Wide enough for the status table when output goes to a file or a pipe.
 console = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)

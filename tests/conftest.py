@@ -9,6 +9,7 @@ import pytest
 from ingestion.pipeline import ingest_partition, landing_days
 from ingestion.settings import paths
 from ingestion.sources import CONTRACTS
+from tests.superset_fixtures import monkeypatch_session, serving_home, superset_instance  # noqa: F401
 
 # Four days so that every file-level fault (wrong encoding from day 2, truncation from day 3)
 # is planted; scale 0.02 keeps the whole lake at a few hundred thousand readings.

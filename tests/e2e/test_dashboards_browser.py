@@ -1,0 +1,141 @@
+"""The provisioned dashboards in headless Chromium, as a leader and as a street user.
+
+Debian's ``chromium`` package drives the test through Playwright's Python API with
+``executable_path``, so no browser is downloaded. Each dashboard must render every chart of
+the spec with no chart error; screenshots land in ``artifacts/dashboards/`` (or
+``$CITYOPS_TEST_ARTIFACTS/dashboards/``) for review.
+"""
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dashboards.provision import streets
+from dashboards.settings import user_password
+from dashboards.spec import STREETS, load_spec
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(os.environ.get("CITYOPS_TEST_ARTIFACTS", REPO / "artifacts")) / "dashboards"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Offline, Google Fonts and the map tiles cannot load; that is not a dashboard failure.
+HARMLESS_CONSOLE = re.compile(
+    r"ERR_NAME_NOT_RESOLVED|ERR_INTERNET_DISCONNECTED|ERR_CONNECTION|Failed to fetch|"
+    r"fonts\.googleapis|tile\.openstreetmap|language pack|Failed to load resource"
+)
+CHART_ERROR = (
+    ".ant-alert-error, .alert-danger, [data-test='chart-error'], [data-test='error-message']"
+)
+FAILURE_TEXT = re.compile(r"Unexpected error|Traceback|violates the following|出错|查询失败|Error:")
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(
+        "Debian's chromium is not installed (apt-get install chromium chromium-driver); "
+        "CI installs it",
+        allow_module_level=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()
+
+
+def _log_in(page, url, username, password):
+    page.goto(f"{url}/login/")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda address: "/login" not in address, timeout=60_000)
+
+
+def _open(page, url, slug, expected_charts):
+    """Open a dashboard and wait until every chart has rendered."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{url}/superset/dashboard/{slug}/?standalone=3")
+    page.wait_for_selector(".dashboard-component-chart-holder", timeout=90_000)
+    expect(page.locator(".chart-container")).to_have_count(expected_charts, timeout=90_000)
+    expect(page.locator(".loading")).to_have_count(0, timeout=120_000)
+    # ECharts and deck.gl draw after the data arrives.
+    page.wait_for_timeout(1500)
+
+
+def _busiest_street(snapshot):
+    """The street with the most 12345 orders: its screenshots show the most."""
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        code = con.execute(
+            "select street_code from events.fct_hotline_orders where street_code is not null "
+            "group by street_code order by count(*) desc, street_code limit 1"
+        ).fetchall()[0][0]
+    return next(street for street in streets() if street.code == code)
+
+
+@pytest.mark.parametrize("role", ["leader", "street"])
+def test_every_dashboard_renders_every_chart_without_error(superset_instance, browser, role):
+    target = superset_instance.target
+    spec = load_spec()
+    street = _busiest_street(target.serving_path) if role == "street" else None
+    who = street.username if street else "leader"
+    visible = [d for d in spec.dashboards if street is None or STREETS in d.roles]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    # A tall window: dashboards render charts lazily as they scroll into view.
+    context = browser.new_context(viewport={"width": 1600, "height": 3200}, locale="zh-CN")
+    page = context.new_page()
+    console_errors = []
+    page.on(
+        "console",
+        lambda message: (
+            message.type == "error"
+            and not HARMLESS_CONSOLE.search(message.text)
+            and console_errors.append(message.text[:300])
+        ),
+    )
+    try:
+        _log_in(page, target.url, who, user_password(target, who))
+        for dashboard in visible:
+            _open(page, target.url, dashboard.slug, len(dashboard.charts))
+            page.screenshot(path=str(ARTIFACTS / f"{who}-{dashboard.slug}.png"), full_page=True)
+            errors = page.locator(CHART_ERROR)
+            assert errors.count() == 0, [
+                errors.nth(i).inner_text()[:300] for i in range(errors.count())
+            ]
+            holders = page.locator(".dashboard-component-chart-holder")
+            texts = [holders.nth(i).inner_text() for i in range(holders.count())]
+            failing = [text[:200] for text in texts if FAILURE_TEXT.search(text)]
+            assert failing == [], (dashboard.slug, failing)
+            if street is not None and dashboard.slug == "hotline-grid":
+                # Row-level security as the user sees it: the by-street table has one street.
+                table = page.locator(".dashboard-component-chart-holder", has_text="KPIs by street")
+                text = table.first.inner_text()
+                assert street.name in text
+                others = [s.name for s in streets() if s.name != street.name and s.name in text]
+                assert others == [], others
+        if street is not None:
+            # The quality dashboard is not granted to street roles.
+            page.goto(f"{target.url}/superset/dashboard/quality-catalogue/?standalone=3")
+            page.wait_for_timeout(3000)
+            assert page.locator(".chart-container").count() == 0
+    finally:
+        context.close()
+    assert console_errors == []

@@ -1,0 +1,215 @@
+"""The dashboards spec and its rendering into Superset's import bundle, without Superset."""
+
+import io
+import json
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dashboards import bundle, geo
+from dashboards.catalog import Catalog, Column, label_of
+from dashboards.client import _rison
+from dashboards.settings import REPO, duckdb_version, requirements
+from dashboards.spec import SpecError, load_spec
+from quality.vitals.registry import DIMENSIONS
+
+
+def _catalog(spec):
+    """A made-up snapshot: every dataset has street_code, a period and every chart's columns."""
+    names = {
+        "street_code",
+        "period_start",
+        "accepted_at",
+        "discovered_at",
+        "stat_date",
+        "check_date",
+    }
+    names |= {"delivery_date", "feature", "area_code", "area_name"}
+    for dashboard in spec.dashboards:
+        for chart in dashboard.charts.values():
+            names |= set(chart.options.get("columns") or []) | set(
+                chart.options.get("groupby") or []
+            )
+            names |= {chart.options[key] for key in ("x", "y") if key in chart.options}
+    columns = [
+        Column(name, "TIMESTAMP" if name.endswith(("_at", "_start")) else "VARCHAR", f"标签{name}")
+        for name in sorted(names)
+    ]
+    indicator = {
+        "indicator_name": "指标",
+        "unit_name": "毫米",
+        "direction": "higher_is_worse",
+        "threshold_kind": "fixed",
+        "threshold_blue": 35.0,
+        "threshold_yellow": 50.0,
+        "threshold_orange": 80.0,
+        "threshold_red": None,
+    }
+    codes = {
+        c.options["indicator"]
+        for d in spec.dashboards
+        for c in d.charts.values()
+        if "indicator" in c.options
+    }
+    return Catalog(
+        columns={key: columns for key in spec.datasets},
+        sql={key: dataset.sql for key, dataset in spec.datasets.items() if dataset.sql},
+        indicators={code: indicator for code in codes},
+        missing={},
+    )
+
+
+@pytest.fixture(scope="module")
+def rendered():
+    spec = load_spec()
+    return spec, bundle.render(spec, _catalog(spec), "duckdb:////data/serving/current.duckdb")
+
+
+def test_the_spec_has_three_dashboards_with_chinese_titles():
+    spec = load_spec()
+    titles = {d.slug: d.title for d in spec.dashboards}
+    assert titles == {
+        "city-vitals": "城市运行生命体征",
+        "hotline-grid": "12345 热线与网格运行",
+        "quality-catalogue": "数据质量与资源目录",
+    }
+
+
+def test_the_eight_tiles_follow_the_registry_dimensions():
+    vitals = next(d for d in load_spec().dashboards if d.slug == "city-vitals")
+    tiles = [chart for key, chart in vitals.charts.items() if key.startswith("tile_")]
+    dimensions = [chart.options["filters"][0][2] for chart in tiles]
+    assert sorted(dimensions) == sorted(DIMENSIONS)
+    assert len(tiles) == 8
+
+
+def test_an_unknown_metric_or_dataset_is_named_in_the_error(tmp_path):
+    for source in Path(REPO / "dashboards" / "spec").glob("*.yml"):
+        (tmp_path / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    broken = yaml.safe_load((tmp_path / "hotline_grid.yml").read_text(encoding="utf-8"))
+    broken["charts"]["total_orders"]["metric"] = "no_such_metric"
+    broken["charts"]["total_cases"]["dataset"] = "no_such_dataset"
+    (tmp_path / "hotline_grid.yml").write_text(
+        yaml.safe_dump(broken, allow_unicode=True), encoding="utf-8"
+    )
+    with pytest.raises(SpecError) as error:
+        load_spec(tmp_path)
+    assert "chart total_orders: metric 'no_such_metric'" in str(error.value)
+    assert "chart total_cases reads unknown dataset 'no_such_dataset'" in str(error.value)
+
+
+def test_uuids_depend_only_on_names(rendered):
+    spec, files = rendered
+    again = bundle.render(spec, _catalog(spec), "duckdb:////data/serving/current.duckdb")
+    assert again == files
+    assert bundle.stable_uuid("chart", "a/b") == bundle.stable_uuid("chart", "a/b")
+    assert bundle.stable_uuid("chart", "a/b") != bundle.stable_uuid("chart", "a/c")
+
+
+def test_each_zip_has_one_top_level_folder_and_its_own_type(rendered):
+    _, files = rendered
+    for resource, kind in bundle.BUNDLE_TYPES.items():
+        archive = zipfile.ZipFile(io.BytesIO(bundle.zip_bundle(files, resource)))
+        names = archive.namelist()
+        assert {name.split("/")[0] for name in names} == {bundle.ROOT}
+        metadata = yaml.safe_load(archive.read(f"{bundle.ROOT}/metadata.yaml"))
+        assert metadata["type"] == kind
+        assert {name.split("/")[1] for name in names} == {
+            "metadata.yaml",
+            "databases",
+            "datasets",
+            "charts",
+            "dashboards",
+        }
+
+
+def test_every_chart_has_a_query_context_and_links_by_uuid(rendered):
+    spec, files = rendered
+    datasets = {
+        yaml.safe_load(text)["uuid"] for path, text in files.items() if path.startswith("datasets/")
+    }
+    charts = [yaml.safe_load(text) for path, text in files.items() if path.startswith("charts/")]
+    assert len(charts) == sum(len(d.charts) for d in spec.dashboards)
+    for chart in charts:
+        context = json.loads(chart["query_context"])
+        assert chart["dataset_uuid"] in datasets
+        assert context["queries"] and context["form_data"]["viz_type"] == chart["viz_type"]
+        assert chart["is_managed_externally"] is True
+    dashboards = [
+        yaml.safe_load(text) for path, text in files.items() if path.startswith("dashboards/")
+    ]
+    placed = {
+        node["meta"]["uuid"]
+        for dashboard in dashboards
+        for node in dashboard["position"].values()
+        if isinstance(node, dict) and node.get("type") == "CHART"
+    }
+    assert placed == {chart["uuid"] for chart in charts}
+
+
+def test_the_database_opens_the_snapshot_read_only_without_file_access(rendered):
+    _, files = rendered
+    database = yaml.safe_load(
+        next(text for path, text in files.items() if path.startswith("databases/"))
+    )
+    connect = database["extra"]["engine_params"]["connect_args"]
+    assert connect["read_only"] is True
+    assert connect["config"]["enable_external_access"] is False
+    assert database["allow_dml"] is False and database["allow_file_upload"] is False
+
+
+def test_trend_thresholds_become_dashed_lines_in_their_level_colours(rendered):
+    _, files = rendered
+    chart = yaml.safe_load(files["charts/city-vitals/trend_rain.yaml"])
+    layers = chart["params"]["annotation_layers"]
+    # The made-up indicator: blue 35, yellow 50, orange 80, no red.
+    assert [(layer["value"], layer["color"], layer["style"]) for layer in layers] == [
+        ("35", bundle.LEVEL_COLOURS[1], "dashed"),
+        ("50", bundle.LEVEL_COLOURS[2], "dashed"),
+        ("80", bundle.LEVEL_COLOURS[3], "dashed"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("description", "label"),
+    [
+        ("受理时间 (Beijing time).", "受理时间"),
+        ("街镇编码 — null for the district.", "街镇编码"),
+        ("持续时长（小时）— to closed_at, or to as_of_at while open.", "持续时长（小时）"),
+        ("办理时限（工作日）— from the rule.", "办理时限（工作日）"),
+        ("预警等级.", "预警等级"),
+        (None, None),
+    ],
+)
+def test_column_labels_are_the_chinese_names_dbt_descriptions_start_with(description, label):
+    assert label_of(description) == label
+
+
+def test_the_committed_shapes_are_generated_from_the_reference_grids():
+    assert geo.GEOJSON.read_text(encoding="utf-8") == geo.render()
+    features = geo.load()
+    assert sum(f["properties"]["area_level"] == "grid" for f in features) == 85
+    assert sum(f["properties"]["area_level"] == "street" for f in features) == 14
+    assert all(f["properties"]["synthetic"] for f in features)
+    ring = features[-1]["geometry"]["coordinates"][0]
+    assert ring[0] == ring[-1] and len(ring) >= 4
+
+
+def test_superset_pins_the_pipelines_duckdb():
+    pinned = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "dependencies"
+    ]
+    assert f"duckdb=={duckdb_version()}" in pinned
+    assert requirements()[-1] == f"duckdb=={duckdb_version()}"
+    text = (REPO / "dashboards" / "requirements.txt").read_text(encoding="utf-8")
+    assert "apache-superset==6.1." in text and "flask-caching==2.4.1" in text
+
+
+def test_rison_quotes_what_it_must():
+    assert _rison({"filters": [{"col": "name", "opr": "eq", "value": "领导"}], "page": 0}) == (
+        "(filters:!((col:name,opr:eq,value:'领导')),page:0)"
+    )
+    assert _rison("it's") == "'it!'s'"
