@@ -90,7 +90,10 @@ def quality(
             "--failed-only", help="Only the failed checks, without the summary per source."
         ),
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Machine-readable output, every check (or --failed-only)."),
+    ] = False,
     collect: Annotated[
         bool,
         typer.Option(
@@ -118,7 +121,9 @@ def quality(
     if collect:
         _collect_all(home)
     latest = quality_results.latest(home, day=chosen_day, source=source)
-    shown = [result for result in latest if show_all or not result.passed]
+    # Text lists the failed checks unless --all; JSON, for scripts, holds every check.
+    every = (show_all or as_json) and not failed_only
+    shown = [result for result in latest if every or not result.passed]
     counts = quality_results.summary(latest)
     partitions, quarantined = quality_results.quarantine_counts(home, day=chosen_day)
     if source:

@@ -31,9 +31,13 @@ def _delivery_days(raw: Path) -> list[str]:
     return sorted({partition.name[3:] for partition in raw.glob("*/dt=*")})
 
 
-def _copy_day(raw: Path, target_raw: Path, day: str) -> None:
-    for partition in raw.glob(f"*/dt={day}"):
-        shutil.copytree(partition, target_raw / partition.parent.name / partition.name)
+def _copy_day(lake: Path, target_lake: Path, day: str) -> None:
+    """One delivery day's partitions and their accounting records, as ingestion writes them."""
+    for partition in (lake / "raw").glob(f"*/dt={day}"):
+        shutil.copytree(partition, target_lake / "raw" / partition.parent.name / partition.name)
+    for log in (lake / "_ingestion_log").glob(f"*/dt={day}.json"):
+        (target_lake / "_ingestion_log" / log.parent.name).mkdir(parents=True, exist_ok=True)
+        shutil.copy2(log, target_lake / "_ingestion_log" / log.parent.name / log.name)
 
 
 def _comparable(connection, schema, table):
@@ -65,7 +69,7 @@ def test_a_full_build_and_a_sequence_of_daily_incremental_builds_give_identical_
     daily_target = tmp_path / "daily_target"
     assert run_dbt(daily_home, daily_target, "seed").returncode == 0
     for day in days:
-        _copy_day(lake_paths.raw, daily_home / "lake" / "raw", day)
+        _copy_day(lake_paths.lake, daily_home / "lake", day)
         window = f"{{min_dt: {day}, max_dt: {day}}}"
         step = run_dbt(daily_home, daily_target, "run", "--vars", window)
         assert step.returncode == 0, f"{day}: {step.stdout[-4000:]}"
