@@ -18,7 +18,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 # The demo: 30 days of 静安区 from 2024-07-01 at district scale.
 DEMO_ARGS ?= --start 2024-07-01 --days 30 --seed 7 --scale 1.0
 
-.PHONY: help setup run test lint fmt dev dashboards clean
+.PHONY: help setup run test lint fmt dev dashboards bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -70,6 +70,11 @@ dev: setup ## Dagster UI on http://127.0.0.1:3000 with the runs of `make run`
 # Superset in .superset-venv/, served on http://127.0.0.1:8088; `cityops dashboards down` stops it.
 dashboards: setup ## Superset dashboards on http://127.0.0.1:8088 (installs and provisions them)
 	$(BIN)/cityops dashboards up
+
+# BENCH_ARGS="--scale district-year" for the year-long run (hours; docs/performance.md).
+BENCH_ARGS ?= --scale small
+bench: setup ## Benchmark against a raw-DuckDB baseline (report in $CITYOPS_HOME/bench/)
+	nice -n 19 $(BIN)/cityops bench $(BENCH_ARGS)
 
 clean: ## Remove generated data and environments
 	@[ ! -x $(BIN)/cityops ] || $(BIN)/cityops dashboards down

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from dagster_project.cli_bench import app as bench_app
 from dagster_project.cli_catalog import app as catalog_app
 from dagster_project.cli_dashboards import app as dashboards_app
 from dagster_project.cli_quality import collect_run, quality
@@ -35,6 +36,7 @@ app = typer.Typer(
     rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+app.add_typer(bench_app, name="bench")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(dashboards_app, name="dashboards")
 # Wide enough for the status table when output goes to a file or a pipe.

@@ -10,7 +10,11 @@ import pytest
 import yaml
 
 from dagster_project.defs.ingestion.partitions import DAILY
-from dagster_project.defs.transformation.assets import DBT_ASSETS, delivery_window
+from dagster_project.defs.transformation.assets import (
+    DBT_ASSETS,
+    delivery_window,
+    run_delivery_window,
+)
 from ingestion.settings import paths
 from tests.integration.dbt_runner import TEST_KEY
 
@@ -89,6 +93,17 @@ def test_a_partition_range_becomes_the_dbt_delivery_window():
     assert delivery_window(Context()) == {"min_dt": "2024-07-02", "max_dt": "2024-07-04"}
 
 
+def test_the_unpartitioned_steps_learn_the_window_from_the_run_tags():
+    day = {"dagster/partition": "2024-07-03"}
+    assert run_delivery_window(day) == {"min_dt": "2024-07-03", "max_dt": "2024-07-03"}
+    backfill = {
+        "dagster/asset_partition_range_start": "2024-07-01",
+        "dagster/asset_partition_range_end": "2024-07-04",
+    }
+    assert run_delivery_window(backfill) == {"min_dt": "2024-07-01", "max_dt": "2024-07-04"}
+    assert run_delivery_window({}) is None  # an unpartitioned run: every delivery day
+
+
 def test_build_warehouse_materializes_every_dbt_asset_for_a_day(
     small_lake, tmp_path, monkeypatch, graph
 ):
@@ -118,6 +133,12 @@ def test_build_warehouse_materializes_every_dbt_asset_for_a_day(
     # After the checks: the serving snapshot, then the notifications that read it.
     assert {("serving", "snapshot"), ("vitals", "warning_notifications")} <= materialized
     assert (tmp_path / "serving" / "current.duckdb").resolve().exists()
+    # The foundation step's tests on the lake's readings view check the day's deliveries only.
+    (compiled,) = (tmp_path / "dbt").glob(
+        f"{result.run_id[:8]}-cityops_dbt_foundation/compiled/**/"
+        "stg_iot__readings_one_row_per_key_and_delivery_day.sql"
+    )
+    assert "try_cast('2024-07-03' as date)" in compiled.read_text(encoding="utf-8")
 
 
 def test_build_warehouse_publishes_and_a_blocking_failure_leaves_the_snapshot_unchanged(

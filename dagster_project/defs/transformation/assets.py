@@ -7,7 +7,10 @@ staging model sits downstream of its lake table, and dbt tests are asset checks.
 The project runs in three steps so that no step is both upstream and downstream of another:
 
 - ``cityops_dbt_foundation`` (unpartitioned): seeds, staging views and everything that does
-  not depend on an incremental model (reference dimensions, devices, enterprises …).
+  not depend on an incremental model (reference dimensions, devices, enterprises …). In a run
+  for a partition or a range it gets that window as vars too: no model reads them, but the
+  tests on the lake's staging views (``stg_iot__readings``) then check only the window's
+  delivery days instead of the whole lake on every daily build (docs/performance.md).
 - ``cityops_dbt_daily`` (daily partitions): the incremental models. A partition's build
   passes its delivery day as ``--vars '{min_dt, max_dt}'``; a backfill runs once for the
   whole range. Each also depends directly on the same day of the lake tables it reads.
@@ -22,6 +25,11 @@ from functools import cache
 from typing import Any
 
 import dagster as dg
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    PARTITION_NAME_TAG,
+)
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from dagster_project.defs.ingestion.partitions import DAILY
@@ -97,6 +105,19 @@ def delivery_window(context: dg.AssetExecutionContext) -> dict[str, str]:
     return {"min_dt": window.start.date().isoformat(), "max_dt": last.date().isoformat()}
 
 
+def run_delivery_window(tags: Mapping[str, str]) -> dict[str, str] | None:
+    """``min_dt``/``max_dt`` of a run for one partition or a partition range, from its tags.
+
+    For the unpartitioned steps of a partitioned run (``build_warehouse`` for a day, or
+    ``cityops run`` over a range); None when the run has no partition (a full build).
+    """
+    first = tags.get(ASSET_PARTITION_RANGE_START_TAG) or tags.get(PARTITION_NAME_TAG)
+    last = tags.get(ASSET_PARTITION_RANGE_END_TAG) or tags.get(PARTITION_NAME_TAG)
+    if not first or not last:
+        return None
+    return {"min_dt": first, "max_dt": last}
+
+
 @dbt_assets(
     manifest=DBT_PROJECT.manifest_path,
     project=DBT_PROJECT,
@@ -109,7 +130,8 @@ def cityops_dbt_foundation(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, cityops: CityopsHome
 ):
     """Seeds, staging views and models independent of the incremental facts."""
-    yield from run_dbt(dbt, cityops, BUILD, context)
+    window = run_delivery_window(context.run.tags)
+    yield from run_dbt(dbt, cityops, BUILD, context, dbt_vars=window)
 
 
 @dbt_assets(
