@@ -1,6 +1,8 @@
 -- Every registered indicator has rows at every area level it declares on every day of the
 -- window, and a measured value on every day after the first week (the 7-day rates and the
--- 28-day price mean need a few days of history).
+-- 28-day price mean need a few days of history) whose seven days hold a working day: over
+-- 春节 or 国庆 no order falls due for a whole week, and a rate without orders has no value
+-- (2024-02-16/17 at district-year scale).
 with
 
 dim_indicators as (
@@ -21,9 +23,30 @@ fct_indicator_values as (
 
 ),
 
-window_days as (
+workday_calendar as (
+
+    select * from {{ ref('workday_calendar') }}
+
+),
+
+period_dates as (
 
     select distinct period_date from int_vital_periods
+
+),
+
+window_days as (
+
+    select
+        period_dates.period_date,
+        count(workday_calendar.calendar_date) > 0 as has_workday_in_week
+    from period_dates
+    left join workday_calendar
+        on
+            workday_calendar.is_workday
+            and workday_calendar.calendar_date between period_dates.period_date - 6
+            and period_dates.period_date
+    group by period_dates.period_date
 
 ),
 
@@ -33,7 +56,8 @@ expected as (
         dim_indicators.indicator_code,
         unnest(string_split(dim_indicators.area_levels, ',')) as area_level,
         window_days.period_date,
-        window_days.period_date >= min(window_days.period_date) over () + 7 as needs_value
+        window_days.period_date >= min(window_days.period_date) over () + 7
+        and window_days.has_workday_in_week as needs_value
     from dim_indicators
     cross join window_days
 
