@@ -9,6 +9,9 @@ import pytest
 from ingestion.pipeline import ingest_partition, landing_days
 from ingestion.settings import paths
 from ingestion.sources import CONTRACTS
+from quality.serving import publish
+from tests.cli_runner import cityops
+from tests.integration.dbt_runner import run_dbt
 from tests.superset_fixtures import monkeypatch_session, serving_home, superset_instance  # noqa: F401
 
 # Four days so that every file-level fault (wrong encoding from day 2, truncation from day 3)
@@ -46,3 +49,41 @@ def lake_copy(small_lake, tmp_path):
     lake_paths, manifest, _ = small_lake
     shutil.copytree(lake_paths.home, tmp_path / "home")
     return paths(tmp_path / "home"), manifest
+
+
+@pytest.fixture(scope="session")
+def small_warehouse(small_lake, tmp_path_factory):
+    """(home, dbt target) after one full ``dbt build`` of the small lake, then a publication.
+
+    Every seed, model, data test and unit test, as test_dbt_build.py checks; shared by the
+    tests that read a built warehouse or its serving snapshot (dbt build, catalogue,
+    dashboards). Read it; to change anything, work on ``copy_built_home`` of it.
+    """
+    lake_paths, _, _ = small_lake
+    home = tmp_path_factory.mktemp("warehouse_home")
+    shutil.copytree(lake_paths.lake, home / "lake")
+    target = tmp_path_factory.mktemp("warehouse_dbt_target")
+    built = run_dbt(home, target, "build")
+    assert built.returncode == 0, built.stdout[-6000:]
+    # What the Dagster job does after a build whose checks passed: readers get a snapshot.
+    publish(paths(home), run_id="small-warehouse")
+    return home, target
+
+
+# `cityops generate` arguments of the CLI home: two days, so `cityops run` ingests a range.
+CLI_GENERATE = ("generate", "--days", "2", "--scale", "0.01", "--seed", "3")
+
+
+@pytest.fixture(scope="session")
+def cli_run(tmp_path_factory):
+    """A fresh home after ``cityops generate`` (twice) and one ``cityops run``, by the CLI.
+
+    Returns (home, generated, generated again, run): the completed processes. Shared by the
+    CLI test (test_dagster.py, which re-runs on it last) and the Dagster UI test, which works
+    on a copy; one `cityops run` instead of two.
+    """
+    home = tmp_path_factory.mktemp("cli_home") / "home"
+    generated = cityops(*CLI_GENERATE, home=home)
+    again = cityops(*CLI_GENERATE, home=home)
+    first = cityops("run", home=home)
+    return home, generated, again, first

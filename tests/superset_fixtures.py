@@ -1,14 +1,13 @@
 """A real Superset on a real serving snapshot, shared by the dashboard tests of every tier.
 
-The snapshot is the cheapest real one: the session's small generated lake (tests/conftest.py),
-``dbt seed`` + ``dbt run`` (no data tests: test_dbt_build.py runs those), then
-``quality.serving.publish``. Superset is installed into ``.superset-venv/`` if needed (as
+The snapshot is the session's small warehouse (tests/conftest.py: the small generated lake,
+one full ``dbt build``, ``quality.serving.publish``), copied so that republishing here
+changes nothing the other tests read. Superset is installed into ``.superset-venv/`` if needed (as
 ``cityops dashboards up`` does), initialised in a temporary ``$CITYOPS_HOME`` and served on a
 free port; the provisioner then imports the spec. Imported by tests/conftest.py so the
 integration and end-to-end tests share one instance per session.
 """
 
-import shutil
 import socket
 import time
 from dataclasses import dataclass
@@ -19,9 +18,7 @@ from dashboards import server
 from dashboards.client import SupersetClient
 from dashboards.provision import Result
 from dashboards.settings import Instance, admin, instance
-from ingestion.settings import paths
-from quality.serving import publish
-from tests.integration.dbt_runner import run_dbt
+from tests.integration.dbt_runner import copy_built_home
 
 
 @dataclass
@@ -48,17 +45,11 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def serving_home(small_lake, tmp_path_factory):
-    """A home whose serving snapshot was built by dbt from the small lake and published."""
-    lake_paths, _, _ = small_lake
-    home = tmp_path_factory.mktemp("dashboards_home")
-    shutil.copytree(lake_paths.lake, home / "lake")
-    target = tmp_path_factory.mktemp("dashboards_dbt")
+def serving_home(small_warehouse, tmp_path_factory):
+    """A private copy of the session's built and published home (tests/conftest.py)."""
+    built, _ = small_warehouse
     started = time.monotonic()
-    for step in ("seed", "run"):
-        built = run_dbt(home, target, step)
-        assert built.returncode == 0, built.stdout[-6000:]
-    publish(paths(home), run_id="dashboards-test")
+    home = copy_built_home(built, tmp_path_factory.mktemp("dashboards_home"))
     return home, time.monotonic() - started
 
 
@@ -69,7 +60,7 @@ def superset_instance(serving_home, monkeypatch_session):
     for name in ("SUPERSET_SECRET_KEY", "SUPERSET_ADMIN_USER", "SUPERSET_ADMIN_PASSWORD"):
         monkeypatch_session.delenv(name, raising=False)
     target = instance(home=home, port=free_port())
-    timings = {"dbt seed + run + publish": build_seconds}
+    timings = {"copy the built home": build_seconds}
     try:
         done = server.up(target)
         timings.update(

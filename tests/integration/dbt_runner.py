@@ -1,6 +1,7 @@
 """Runs the repository's dbt project against a temporary ``$CITYOPS_HOME`` (test helper)."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -32,3 +33,11 @@ def run_dbt(home, target, *arguments, key=TEST_KEY):
     return subprocess.run(
         command, cwd=DBT_PROJECT, env=environment, capture_output=True, text=True, timeout=900
     )
+
+
+def copy_built_home(home, destination):
+    """A private copy of a built home: lake, warehouse and serving snapshots (links kept)."""
+    for folder in ("lake", "warehouse", "serving"):
+        if (home / folder).exists():
+            shutil.copytree(home / folder, destination / folder, symlinks=True)
+    return destination

@@ -2,10 +2,7 @@
 
 import datetime as dt
 import json
-import os
 import shutil
-import subprocess
-import sys
 from collections import Counter
 
 import dagster as dg
@@ -17,6 +14,7 @@ from dagster_project.defs.ingestion.resources import CityopsHome
 from ingestion.pipeline import read_log
 from ingestion.settings import paths
 from ingestion.sources import CONTRACTS
+from tests.cli_runner import cityops
 
 pytestmark = pytest.mark.integration
 
@@ -55,26 +53,16 @@ def test_materializing_a_partition_records_the_accounting_as_metadata(small_land
         assert metadata["quarantined_by_reason"].value == log["quarantined_by_reason"]
 
 
-def _cityops(*arguments, home):
-    # A bare PATH, as under `make run`: nothing may rely on the virtual environment being on it.
-    environment = {**os.environ, "CITYOPS_HOME": str(home), "PATH": "/usr/bin:/bin"}
-    environment.pop("DAGSTER_HOME", None)
-    command = [sys.executable, "-m", "dagster_project.cli", *arguments]
-    return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600)
-
-
-def test_cli_generate_run_status_on_a_fresh_home(tmp_path):
-    home = tmp_path / "home"
-    generated = _cityops("generate", "--days", "2", "--scale", "0.01", "--seed", "3", home=home)
+def test_cli_generate_run_status_on_a_fresh_home(cli_run):
+    # generate 2 days, generate again, run (tests/conftest.py); this test re-runs last.
+    home, generated, again, first = cli_run
     assert generated.returncode == 0, generated.stderr
-    again = _cityops("generate", "--days", "2", "--scale", "0.01", "--seed", "3", home=home)
     assert "already" in again.stdout  # regenerating the same data is skipped
 
-    first = _cityops("run", home=home)
     assert first.returncode == 0, first.stderr
     assert "Lake totals" in first.stdout
 
-    status = _cityops("status", "--json", home=home)
+    status = cityops("status", "--json", home=home)
     rows = json.loads(status.stdout)
     assert len(rows) == 2 * len(CONTRACTS)
     assert {row["status"] for row in rows} == {"ok"}
@@ -83,7 +71,7 @@ def test_cli_generate_run_status_on_a_fresh_home(tmp_path):
     assert (home / "warehouse" / "cityops.duckdb").exists()
 
     # Each job's check results were stored; every job succeeded, so nothing blocks.
-    quality = _cityops("quality", "--json", home=home)
+    quality = cityops("quality", "--json", home=home)
     assert quality.returncode == 0, quality.stderr
     stored = json.loads(quality.stdout)["results"]
     assert {"volume", "dbt"} <= {result["engine"] for result in stored}
@@ -96,7 +84,7 @@ def test_cli_generate_run_status_on_a_fresh_home(tmp_path):
     assert jobs == {"ingest_sources": 2, "build_warehouse": 1}
     instance.dispose()
 
-    second = _cityops("run", home=home)  # re-running is safe: every partition is skipped
+    second = cityops("run", home=home)  # re-running is safe: every partition is skipped
     assert second.returncode == 0, second.stderr
     runs = [
         json.loads(line)
@@ -107,12 +95,12 @@ def test_cli_generate_run_status_on_a_fresh_home(tmp_path):
 
 def test_a_missing_delivery_fails_only_its_partition(tmp_path):
     home = tmp_path / "home"
-    assert _cityops("generate", "--days", "1", "--scale", "0.01", home=home).returncode == 0
+    assert cityops("generate", "--days", "1", "--scale", "0.01", home=home).returncode == 0
     shutil.rmtree(home / "landing" / "weather")
-    result = _cityops("run", home=home)
+    result = cityops("run", home=home)
     assert result.returncode == 1
     assert "Failed partitions: 2024-07-01" in result.stderr
-    rows = {row["table"]: row for row in json.loads(_cityops("status", "--json", home=home).stdout)}
+    rows = {row["table"]: row for row in json.loads(cityops("status", "--json", home=home).stdout)}
     assert rows["weather_hourly"]["status"] == "failed"
     assert "MissingDelivery" in rows["weather_hourly"]["last_error"]
     assert rows["hotline_orders"]["status"] == "ok"

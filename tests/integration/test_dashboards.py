@@ -284,8 +284,9 @@ def test_a_new_publication_is_seen_without_restarting_superset(superset_instance
     home = paths(target.home)
     database_id = superset_instance.provisioned.database_id
     sql = "select run_id from _serving.snapshot"
+    # The session's small warehouse was published as run "small-warehouse" (tests/conftest.py).
     with superset_instance.client() as admin:
-        assert admin.sql(database_id, sql)["data"][0]["run_id"] == "dashboards-test"
+        assert admin.sql(database_id, sql)["data"][0]["run_id"] == "small-warehouse"
         serving.publish(home, run_id="dashboards-second-publish")
         try:
             assert admin.sql(database_id, sql)["data"][0]["run_id"] == "dashboards-second-publish"
@@ -293,7 +294,7 @@ def test_a_new_publication_is_seen_without_restarting_superset(superset_instance
             assert admin.chart_data(chart)["result"][0]["data"][0]["orders"] > 0
         finally:
             serving.rollback(home)
-        assert admin.sql(database_id, sql)["data"][0]["run_id"] == "dashboards-test"
+        assert admin.sql(database_id, sql)["data"][0]["run_id"] == "small-warehouse"
 
 
 def test_the_level_colours_are_the_marts_colours(superset_instance):

@@ -1,8 +1,9 @@
 """The 城运主题数据库 built by real dbt on the small generated lake, then read back.
 
-One ``dbt build`` (models, seeds, every data test and unit test) runs once for the module
-on a private copy of the session's small lake, and is published as the serving snapshot;
-the tests then read the DuckDB files read-only, as an analyst or Superset would.
+One ``dbt build`` (models, seeds, every data test and unit test) of the session's small
+lake, published as the serving snapshot (the ``small_warehouse`` fixture of
+tests/conftest.py, shared with the catalogue and dashboard tests); the tests then read the
+DuckDB files read-only, as an analyst or Superset would.
 """
 
 import datetime as dt
@@ -14,8 +15,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion.settings import paths
-from quality.serving import publish
 from tests.integration.dbt_runner import run_dbt
 
 pytestmark = pytest.mark.integration
@@ -44,17 +43,10 @@ REQUIRED_META = {
 
 
 @pytest.fixture(scope="module")
-def warehouse(small_lake, tmp_path_factory):
-    """(home, target folder, manifest) after one full ``dbt build`` on a copy of the lake."""
-    lake_paths, manifest, _ = small_lake
-    home = tmp_path_factory.mktemp("dbt_home")
-    shutil.copytree(lake_paths.lake, home / "lake")
-    target = tmp_path_factory.mktemp("dbt_target")
-    built = run_dbt(home, target, "build")
-    assert built.returncode == 0, built.stdout[-6000:]
-    # What the Dagster job does after a build whose checks passed: readers get a snapshot.
-    publish(paths(home), run_id="dbt-build-test")
-    return home, target, manifest
+def warehouse(small_warehouse, small_lake):
+    """(home, target folder, generator manifest): the session's full ``dbt build``, published."""
+    home, target = small_warehouse
+    return home, target, small_lake[1]
 
 
 @pytest.fixture
@@ -270,8 +262,10 @@ def test_each_analyst_query_returns_rows_from_the_serving_snapshot(warehouse, qu
         assert snapshot.execute(query).fetchall()
 
 
-def test_dbt_docs_generate_catalogues_every_model(warehouse):
-    home, target, _ = warehouse
+def test_dbt_docs_generate_catalogues_every_model(warehouse, tmp_path):
+    home, built, _ = warehouse
+    # Its own copy of the build's artifacts: docs generate rewrites the shared manifest.
+    target = shutil.copytree(built, tmp_path / "target")
     generated = run_dbt(home, target, "docs", "generate")
     assert generated.returncode == 0, generated.stdout[-3000:]
     catalog = json.loads((target / "catalog.json").read_text(encoding="utf-8"))

@@ -104,19 +104,31 @@ def test_the_unpartitioned_steps_learn_the_window_from_the_run_tags():
     assert run_delivery_window({}) is None  # an unpartitioned run: every delivery day
 
 
-def test_build_warehouse_materializes_every_dbt_asset_for_a_day(
-    small_lake, tmp_path, monkeypatch, graph
-):
+@pytest.fixture(scope="module")
+def day_build(small_lake, tmp_path_factory, graph):
+    """One ``build_warehouse`` run for 2024-07-03 on a fresh copy of the small lake.
+
+    Shared by the two tests below: the first reads what it materialized, the second breaks
+    the next build on the same home (so it must run last). One build instead of two.
+    """
     defs, _ = graph
     lake_paths, _, _ = small_lake
-    shutil.copytree(lake_paths.lake, tmp_path / "lake")
-    monkeypatch.setenv("CITYOPS_PII_KEY", TEST_KEY)
-    result = defs.resolve_job_def("build_warehouse").execute_in_process(
-        partition_key="2024-07-03",
-        instance=dg.DagsterInstance.ephemeral(),
-        run_config={"resources": {"cityops": {"config": {"home": str(tmp_path)}}}},
-        raise_on_error=False,
-    )
+    home = tmp_path_factory.mktemp("dbt_dagster_home")
+    shutil.copytree(lake_paths.lake, home / "lake")
+    run = {
+        "partition_key": "2024-07-03",
+        "instance": dg.DagsterInstance.ephemeral(),
+        "run_config": {"resources": {"cityops": {"config": {"home": str(home)}}}},
+        "raise_on_error": False,
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CITYOPS_PII_KEY", TEST_KEY)
+        result = defs.resolve_job_def("build_warehouse").execute_in_process(**run)
+    return home, run, result
+
+
+def test_build_warehouse_materializes_every_dbt_asset_for_a_day(day_build):
+    tmp_path, _, result = day_build
     assert result.success
     events = result.get_asset_materialization_events()
     materialized = {tuple(event.asset_key.path) for event in events}
@@ -142,25 +154,17 @@ def test_build_warehouse_materializes_every_dbt_asset_for_a_day(
 
 
 def test_build_warehouse_publishes_and_a_blocking_failure_leaves_the_snapshot_unchanged(
-    small_lake, tmp_path, monkeypatch, graph
+    day_build, monkeypatch, graph
 ):
     from quality.serving import current_snapshot, serving_path
     from quality.vitals.registry import DEFAULT_PATH
 
     defs, _ = graph
-    lake_paths, _, _ = small_lake
-    shutil.copytree(lake_paths.lake, tmp_path / "lake")
+    tmp_path, run, good = day_build
     monkeypatch.setenv("CITYOPS_PII_KEY", TEST_KEY)
     job = defs.resolve_job_def("build_warehouse")
-    run = {
-        "partition_key": "2024-07-04",
-        "instance": dg.DagsterInstance.ephemeral(),
-        "run_config": {"resources": {"cityops": {"config": {"home": str(tmp_path)}}}},
-        "raise_on_error": False,
-    }
     home = paths(tmp_path)
 
-    good = job.execute_in_process(**run)
     published = current_snapshot(home)
 
     # A registry with an indicator no model computes: dim_indicators builds, then the

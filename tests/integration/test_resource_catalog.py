@@ -1,13 +1,12 @@
 """The 城运主题数据资源目录 generated from a real dbt build and serving snapshot.
 
-The cheapest real setup: the session's small lake (4 days at scale 0.02), one
-``dbt build`` of seeds and models without tests (about 25 s on 2 cores; the manifest comes
-from the same run, so it holds whatever models exist now), then the serving snapshot. The
-tests export through the CLI and the Dagster asset and read the files back.
+The session's small warehouse (tests/conftest.py: the small lake, 4 days at scale 0.02, one
+full ``dbt build`` shared with the other modules, then the serving snapshot; the manifest
+comes from the same run, so it holds whatever models exist now). The tests export through
+the CLI and the Dagster asset and read the files back.
 """
 
 import json
-import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -28,8 +27,7 @@ from dagster_project.cli import app
 from dagster_project.defs.catalog.assets import CatalogueRunConfig, resource_catalog
 from dagster_project.defs.ingestion.resources import CityopsHome
 from ingestion.settings import paths
-from quality.serving import UNPUBLISHED_SCHEMAS, publish, serving_path
-from tests.integration.dbt_runner import run_dbt
+from quality.serving import UNPUBLISHED_SCHEMAS, serving_path
 
 pytestmark = pytest.mark.integration
 
@@ -44,23 +42,9 @@ RDF_TYPE = rdflib.URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 
 
 @pytest.fixture(scope="module")
-def built(small_lake, tmp_path_factory):
-    """(home, manifest path) after a dbt build of seeds and models and a publication."""
-    lake_paths, _, _ = small_lake
-    home = tmp_path_factory.mktemp("catalog_home")
-    shutil.copytree(lake_paths.lake, home / "lake")
-    target = tmp_path_factory.mktemp("catalog_target")
-    result = run_dbt(
-        home,
-        target,
-        "build",
-        "--exclude-resource-type",
-        "test",
-        "--exclude-resource-type",
-        "unit_test",
-    )
-    assert result.returncode == 0, result.stdout[-6000:]
-    publish(paths(home), run_id="catalog-test")
+def built(small_warehouse):
+    """(home, manifest path): the session's built and published small warehouse."""
+    home, target = small_warehouse
     return home, target / "manifest.json"
 
 
