@@ -2,9 +2,10 @@
 
 Ingestion is one ``ingest_sources`` run per delivery day; a build is one ``build_warehouse``
 run over a day range (partition-range tags, one dbt invocation per dbt step), exactly as
-``cityops run`` and ``_build_warehouse`` in ``dagster_project/cli.py`` start them, with the
-check results of every run collected after it. Called inside a bench worker process whose
-environment holds ``CITYOPS_HOME``, ``DAGSTER_HOME`` and ``CITYOPS_PII_KEY``.
+``cityops run`` starts them (``run_config`` and ``execute_build`` of
+``dagster_project/cli.py``), with the check results of every run collected after it. Called
+inside a bench worker process whose environment holds ``CITYOPS_HOME``, ``DAGSTER_HOME``
+and ``CITYOPS_PII_KEY``.
 """
 
 from __future__ import annotations
@@ -21,13 +22,6 @@ from typing import Any
 from ingestion.settings import Paths
 
 
-def _run_config(home: Paths) -> dict[str, Any]:
-    return {
-        "resources": {"cityops": {"config": {"home": str(home.home), "force": False}}},
-        "loggers": {"console": {"config": {"log_level": "WARNING"}}},
-    }
-
-
 def ingest_days(home: Paths, days: Iterable[dt.date], journal: Path) -> list[dict[str, Any]]:
     """Run ``ingest_sources`` for each day; one record per day, also appended to ``journal``.
 
@@ -37,7 +31,7 @@ def ingest_days(home: Paths, days: Iterable[dt.date], journal: Path) -> list[dic
     """
     from dagster import DagsterInstance
 
-    from dagster_project.cli import _blocking_failures
+    from dagster_project.cli import _blocking_failures, run_config
     from dagster_project.cli_quality import collect_run
     from dagster_project.definitions import defs
     from ingestion.pipeline import read_log
@@ -59,7 +53,7 @@ def ingest_days(home: Paths, days: Iterable[dt.date], journal: Path) -> list[dic
         result = job.execute_in_process(
             partition_key=day.isoformat(),
             instance=instance,
-            run_config=_run_config(home),
+            run_config=run_config(home),
             raise_on_error=False,
         )
         ran = time.perf_counter()
@@ -133,24 +127,13 @@ def remove_warehouse(home: Paths) -> None:
 def build(home: Paths, first: dt.date, last: dt.date) -> dict[str, Any]:
     """One ``build_warehouse`` run over ``first`` … ``last``; its steps and dbt's node timings."""
     from dagster import DagsterInstance
-    from dagster._core.storage.tags import (
-        ASSET_PARTITION_RANGE_END_TAG,
-        ASSET_PARTITION_RANGE_START_TAG,
-    )
 
+    from dagster_project.cli import execute_build, run_config
     from dagster_project.cli_quality import collect_run
-    from dagster_project.definitions import defs
 
-    job = defs.resolve_job_def("build_warehouse")
     instance = DagsterInstance.get()
-    tags = {
-        ASSET_PARTITION_RANGE_START_TAG: first.isoformat(),
-        ASSET_PARTITION_RANGE_END_TAG: last.isoformat(),
-    }
     started = time.perf_counter()
-    result = job.execute_in_process(
-        instance=instance, run_config=_run_config(home), tags=tags, raise_on_error=False
-    )
+    result = execute_build(instance, first, last, run_config(home))
     ran = time.perf_counter()
     collect_run(instance, home, result.run_id)
     collected = time.perf_counter()

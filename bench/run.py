@@ -25,7 +25,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import secrets
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -175,17 +174,12 @@ def plan(scale: Scale, work: Path, *, memory_limit: str, threads: int, repeat: i
 
 def worker_environment(work: Path, *, memory_limit: str, threads: int) -> dict[str, str]:
     """The stages' environment: the bench home, its Dagster instance, key and DuckDB limits."""
+    from dagster_project.cli import dagster_instance_folder, pii_key_file
+    from ingestion.settings import paths
+
     home = work / "home"
-    dagster_home = home / "dagster"
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    config = dagster_home / "dagster.yaml"
-    if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
-    key_file = home / ".secrets" / "pii_key"
-    if not key_file.exists():  # a throw-away key: the data are synthetic
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_hex(32), encoding="utf-8")
-        key_file.chmod(0o600)
+    dagster_home = dagster_instance_folder(home / "dagster")
+    key_file, _ = pii_key_file(paths(home))  # a throw-away key: the data are synthetic
     env = {
         name: value
         for name, value in os.environ.items()

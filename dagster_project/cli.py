@@ -147,16 +147,28 @@ def _already_generated(home: Paths, wanted: dict[str, Any]) -> bool:
     )
 
 
+def dagster_instance_folder(folder: Path) -> Path:
+    """Create a Dagster instance folder with its ``dagster.yaml`` (telemetry off) if missing."""
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    return folder
+
+
 def _dagster_home(home: Paths) -> Path:
     """Point Dagster at the persistent instance under $CITYOPS_HOME, unless set already."""
     if "DAGSTER_HOME" not in os.environ:
         os.environ["DAGSTER_HOME"] = str(home.dagster_home)
-    dagster_home = Path(os.environ["DAGSTER_HOME"])
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    config = dagster_home / "dagster.yaml"
-    if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
-    return dagster_home
+    return dagster_instance_folder(Path(os.environ["DAGSTER_HOME"]))
+
+
+def run_config(home: Paths, *, force: bool = False) -> dict[str, Any]:
+    """Run config of the cityops jobs: the home, re-ingest or not, Dagster's console quiet."""
+    return {
+        "resources": {"cityops": {"config": {"home": str(home.home), "force": force}}},
+        "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+    }
 
 
 @app.command()
@@ -199,10 +211,7 @@ def run(
         raise typer.Exit(code=1)
     job = defs.resolve_job_def("ingest_sources")
     instance = DagsterInstance.get()
-    run_config = {
-        "resources": {"cityops": {"config": {"home": str(home.home), "force": force}}},
-        "loggers": {"console": {"config": {"log_level": "WARNING"}}},
-    }
+    config = run_config(home, force=force)
     failed: list[str] = []
     blocked: list[str] = []
     with _progress() as progress:
@@ -212,7 +221,7 @@ def run(
             result = job.execute_in_process(
                 partition_key=day.isoformat(),
                 instance=instance,
-                run_config=run_config,
+                run_config=config,
                 raise_on_error=False,
             )
             collect_run(instance, home, result.run_id)  # check results, also of a failed run
@@ -232,7 +241,7 @@ def run(
             "fix the deliveries and run again."
         )
         raise typer.Exit(code=1)
-    _build_warehouse(home, days[0], days[-1], instance, run_config)
+    _build_warehouse(home, days[0], days[-1], instance, config)
 
 
 def _blocking_failures(result: Any) -> list[str]:
@@ -248,27 +257,33 @@ def _blocking_failures(result: Any) -> list[str]:
     ]
 
 
+def pii_key_file(home: Paths) -> tuple[Path, bool]:
+    """The home's generated key file (``.secrets/pii_key``, mode 600); True when made now."""
+    import secrets
+
+    key_file = home.home / ".secrets" / "pii_key"
+    if key_file.exists():
+        return key_file, False
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key_file.write_text(secrets.token_hex(32), encoding="utf-8")
+    key_file.chmod(0o600)
+    return key_file, True
+
+
 def _pii_key(home: Paths) -> None:
     """Use $CITYOPS_PII_KEY, or a key generated once into an ignored file under the home."""
     if os.environ.get("CITYOPS_PII_KEY"):
         return
-    import secrets
-
-    key_file = home.home / ".secrets" / "pii_key"
-    if not key_file.exists():
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_hex(32), encoding="utf-8")
-        key_file.chmod(0o600)
+    key_file, created = pii_key_file(home)
+    if created:
         err.print(
             f"Generated a pseudonymisation key in {key_file} (set CITYOPS_PII_KEY to use yours)."
         )
     os.environ["CITYOPS_PII_KEY"] = key_file.read_text(encoding="utf-8").strip()
 
 
-def _build_warehouse(
-    home: Paths, first: dt.date, last: dt.date, instance: Any, run_config: dict[str, Any]
-) -> None:
-    """One run of ``build_warehouse`` over the whole range: the daily facts in one dbt call."""
+def execute_build(instance: Any, first: dt.date, last: dt.date, config: dict[str, Any]) -> Any:
+    """Run ``build_warehouse`` once over ``first`` … ``last`` (partition-range tags)."""
     from dagster._core.storage.tags import (
         ASSET_PARTITION_RANGE_END_TAG,
         ASSET_PARTITION_RANGE_START_TAG,
@@ -276,17 +291,23 @@ def _build_warehouse(
 
     from dagster_project.definitions import defs
 
-    _pii_key(home)
-    job = defs.resolve_job_def("build_warehouse")
     tags = {
         ASSET_PARTITION_RANGE_START_TAG: first.isoformat(),
         ASSET_PARTITION_RANGE_END_TAG: last.isoformat(),
     }
+    return defs.resolve_job_def("build_warehouse").execute_in_process(
+        instance=instance, run_config=config, tags=tags, raise_on_error=False
+    )
+
+
+def _build_warehouse(
+    home: Paths, first: dt.date, last: dt.date, instance: Any, run_config: dict[str, Any]
+) -> None:
+    """One run of ``build_warehouse`` over the whole range: the daily facts in one dbt call."""
+    _pii_key(home)
     with _progress() as progress:
         task = progress.add_task(f"build_warehouse {first} … {last} (dbt build)", total=None)
-        result = job.execute_in_process(
-            instance=instance, run_config=run_config, tags=tags, raise_on_error=False
-        )
+        result = execute_build(instance, first, last, run_config)
         progress.update(task, total=1, completed=1)
     collect_run(instance, home, result.run_id)
     if not result.success:
