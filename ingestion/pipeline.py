@@ -27,7 +27,7 @@ import pyarrow as pa
 from ingestion import lake
 from ingestion.contract import Contract
 from ingestion.read import empty_records, read_file
-from ingestion.settings import Paths
+from ingestion.settings import Paths, duckdb_config
 from ingestion.validate import validate
 
 
@@ -186,7 +186,7 @@ def _ingest(
     rows_read = sum(r.rows_read for r in reads)
     staged_rows = staged_quarantine = None
     try:
-        with duckdb.connect() as con:
+        with duckdb.connect(config=duckdb_config()) as con:
             counts = validate(con, records, rejects, contract, day)
             accounted = counts.rows_written + counts.rows_quarantined + counts.duplicates_dropped
             if accounted != rows_read:

@@ -8,6 +8,8 @@ from datetime import date
 from pathlib import Path
 
 DEFAULT_HOME = "data"
+DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"
+DEFAULT_DUCKDB_THREADS = "2"
 
 
 @dataclass(frozen=True)
@@ -83,3 +85,16 @@ def paths(home: str | os.PathLike[str] | None = None) -> Paths:
     """Resolve ``$CITYOPS_HOME`` (or ``home``) to absolute :class:`Paths`."""
     chosen = home if home is not None else os.environ.get("CITYOPS_HOME", DEFAULT_HOME)
     return Paths(Path(chosen).expanduser().resolve())
+
+
+def duckdb_config() -> dict[str, str]:
+    """The limits of the pipeline's own DuckDB connections, the same as dbt's profile sets.
+
+    ``CITYOPS_DUCKDB_MEMORY_LIMIT`` (default 4GB) and ``CITYOPS_DUCKDB_THREADS`` (default 2).
+    Without them a connection may use 80 % of the machine's memory (DuckDB's default), which
+    the bench measured as the Dagster process reaching 3.8 GB beside dbt's limited one.
+    """
+    return {
+        "memory_limit": os.environ.get("CITYOPS_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT),
+        "threads": os.environ.get("CITYOPS_DUCKDB_THREADS", DEFAULT_DUCKDB_THREADS),
+    }

@@ -57,7 +57,7 @@ import duckdb
 import pyarrow as pa
 
 from ingestion import lake
-from ingestion.settings import Paths
+from ingestion.settings import Paths, duckdb_config
 from quality.volume import ERROR, WARN
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -272,7 +272,7 @@ def store_results(paths: Paths, results: Iterable[CheckResult]) -> int:
     if not by_day:
         return 0
     added = 0
-    with lake.locked_folder(paths.check_results), duckdb.connect() as con:
+    with lake.locked_folder(paths.check_results), duckdb.connect(config=duckdb_config()) as con:
         con.execute("set TimeZone = 'UTC'")
         for day, batch in sorted(by_day.items()):
             added += _merge_partition(con, paths, day, batch)
@@ -320,7 +320,7 @@ def connect(paths: Paths) -> duckdb.DuckDBPyConnection:
     Only the Parquet files are read: never the working warehouse, which a running build
     locks, nor the serving snapshot, which a failed blocking check keeps from being updated.
     """
-    con = duckdb.connect()
+    con = duckdb.connect(config=duckdb_config())
     con.execute("set TimeZone = 'UTC'")
     files = sorted(paths.check_results.glob(f"evaluated_date=*/{lake.PART_FILE}"))
     if files:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.settings import Paths
+from ingestion.settings import Paths, duckdb_config
 
 # Views over the Parquet lake (staging) and clear personal data (restricted) stay in the
 # working warehouse: the serving snapshot is self-contained and holds no clear PII.
@@ -102,8 +102,11 @@ def publish(paths: Paths, *, run_id: str, keep: int = 3) -> Snapshot:
 
 
 def _copy_published_tables(work: Path, target: Path, *, now: dt.datetime, run_id: str) -> int:
-    with duckdb.connect(str(target)) as con:
+    with duckdb.connect(str(target), config=duckdb_config()) as con:
         con.execute("set enable_progress_bar = false")
+        # Row order means nothing to a dashboard; not keeping it lets a copy of hundreds of
+        # millions of rows stream within the memory limit.
+        con.execute("set preserve_insertion_order = false")
         con.execute("attach ? as work (read_only)", [str(work)])
         tables = con.execute(
             "select table_schema, table_name from information_schema.tables "

@@ -8,7 +8,7 @@ from typing import Any
 
 import duckdb
 
-from ingestion.settings import Paths
+from ingestion.settings import Paths, duckdb_config
 
 
 def read_partition(paths: Paths, table: str, day: dt.date) -> Any | None:
@@ -20,7 +20,7 @@ def read_partition(paths: Paths, table: str, day: dt.date) -> Any | None:
     folder = paths.raw_partition(table, day)
     if not any(folder.glob("*.parquet")):
         return None
-    with duckdb.connect() as con:
+    with duckdb.connect(config=duckdb_config()) as con:
         return con.execute(
             "select * from read_parquet(?, hive_partitioning = false)",
             [str(folder / "*.parquet")],

@@ -1,11 +1,14 @@
 {#-
-    Hourly aggregate of every device's readings, in one pass over the Parquet lake.
+    Hourly aggregate of every device's readings, from the Parquet lake.
 
     Incremental by reading hour. A day's build finds the hours its deliveries carry readings
     for (late readings included), then recomputes each of those hours from every delivery
     that holds readings of it; the scan starts at the oldest such hour's day, so Hive
     partition pruning keeps it to a few days. One value counts per (device, metric, time):
     when a reading is delivered again, the newest delivery wins.
+
+    Both groupings use a fixed-width series key, so that a full build of a year (365 M
+    readings, 270 M device-hours) spills to disk under the memory limit.
 -#}
 {{
     config(
@@ -48,8 +51,10 @@ stg_iot__readings as (
 
 ),
 
-readings as (
+readings as not materialized (
 
+    -- Scanned twice (the values, the series' names), never materialised: a year is 365 M
+    -- readings.
     select
         device_id,
         metric,
@@ -64,23 +69,43 @@ readings as (
 
 deduplicated as (
 
+    -- Grouped by a fixed-width series key (a hash of device and metric) and the time: a
+    -- group by (device_id, metric, reading_at) over a year's 365 M readings ran out of memory
+    -- in DuckDB 2.0.1 instead of spilling. The series' names are joined back at the end.
     select
-        device_id,
-        metric,
+        hash(device_id, metric) as series_key,
         reading_at,
         arg_max(reading_value, delivery_date) as reading_value,
         max(delivery_date) as delivery_date
 
     from readings
-    group by device_id, metric, reading_at
+    group by hash(device_id, metric), reading_at
 
 ),
 
-final as (
+series as (
 
     select
         device_id,
         metric,
+        hash(device_id, metric) as series_key
+
+    from readings
+    group by device_id, metric
+    -- Two series with one 64-bit key (about 1e-11 for 30 k series) would merge their hours:
+    -- fail the build instead.
+    qualify
+        case
+            when count(*) over (partition by series_key) = 1 then true
+            else error('fct_device_readings_hourly: two series share the key ' || series_key)
+        end
+
+),
+
+hourly as (
+
+    select
+        series_key,
         date_trunc('hour', reading_at) as hour_at,
         count(*) as reading_count,
         min(reading_value) as min_value,
@@ -99,7 +124,30 @@ final as (
         max(delivery_date) as last_delivery_date
 
     from deduplicated
-    group by device_id, metric, date_trunc('hour', reading_at)
+    group by series_key, date_trunc('hour', reading_at)
+
+),
+
+final as (
+
+    select
+        series.device_id,
+        series.metric,
+        hourly.hour_at,
+        hourly.reading_count,
+        hourly.min_value,
+        hourly.max_value,
+        hourly.avg_value,
+        hourly.sum_value,
+        hourly.last_value,
+        hourly.first_reading_at,
+        hourly.last_reading_at,
+        hourly.peak_at,
+        hourly.last_delivery_date
+
+    from hourly
+    inner join series
+        on hourly.series_key = series.series_key
 
 )
 
