@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,13 @@ def read_partition(paths: Paths, table: str, day: dt.date) -> Any | None:
         ).df()
 
 
-def read_table(warehouse: Path, schema: str, table: str) -> Any:
-    """One warehouse table as a pandas DataFrame, read through a read-only connection."""
+def read_table(warehouse: Path, schema: str, table: str, columns: Sequence[str] = ()) -> Any:
+    """One warehouse table as a pandas DataFrame, read through a read-only connection.
+
+    Only ``columns`` when some are given (every column otherwise).
+    """
     with duckdb.connect(str(warehouse), read_only=True) as con:
         relation = con.table(f"{schema}.{table}")
+        if columns:
+            relation = relation.select(*(duckdb.ColumnExpression(c) for c in columns))
         return relation.df()

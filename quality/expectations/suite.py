@@ -45,6 +45,23 @@ class Suite:
             raise ValueError(f"{self.name}: check names used twice: {duplicated}")
 
     @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns the expectations read, in order of first use (empty: none named).
+
+        A mart's suite reads only these, not the whole table: a year's
+        ``fct_indicator_values`` (3.8 M rows, 21 columns) took 4.5 GB of process to load whole.
+        """
+        named: dict[str, None] = {}
+        for expectation in self.expectations:
+            for field in ("column", "column_A", "column_B"):
+                value = getattr(expectation, field, None)
+                if isinstance(value, str):
+                    named[value] = None
+            for value in getattr(expectation, "column_list", None) or ():
+                named[value] = None
+        return tuple(named)
+
+    @property
     def checks(self) -> dict[str, str]:
         """Check name → severity."""
         return {e.meta["check"]: e.meta["severity"] for e in self.expectations}

@@ -163,3 +163,43 @@ def test_suites_reject_untagged_and_duplicate_checks():
         Suite(name="t", expectations=(twice, again))
     with pytest.raises(ValueError, match="severity"):
         tag(gxe.ExpectColumnValuesToNotBeNull(column="a"), "a", "FATAL")
+
+
+def test_a_suite_names_the_columns_its_expectations_read():
+    import great_expectations.expectations as gxe
+
+    suite = Suite(
+        name="t.columns",
+        expectations=(
+            tag(gxe.ExpectCompoundColumnsToBeUnique(column_list=["a", "b"]), "unique_key"),
+            tag(gxe.ExpectColumnValuesToNotBeNull(column="c"), "not_null.c"),
+            tag(gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="d", column_B="a"), "order"),
+        ),
+    )
+    assert suite.columns == ("a", "b", "c", "d")  # first use, each once
+    # The mart suites read only these columns (quality.expectations.data.read_table).
+    assert MART_SUITES[("vitals", "fct_street_health_daily")].columns == (
+        "street_code",
+        "dimension",
+        "stat_date",
+        "health_score",
+    )
+
+
+def test_a_mart_table_is_read_with_only_the_suites_columns(tmp_path):
+    import duckdb
+
+    from quality.expectations.data import read_table
+
+    warehouse = tmp_path / "w.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema vitals")
+        # Two rows; "detail" is not read by any expectation of the suite below.
+        con.execute(
+            "create table vitals.t as select * from (values (1, 'x', 'long text'), "
+            "(2, 'y', 'more text')) as v(id, code, detail)"
+        )
+    frame = read_table(warehouse, "vitals", "t", ("code", "id"))
+    assert list(frame.columns) == ["code", "id"]
+    assert frame["id"].tolist() == [1, 2]
+    assert list(read_table(warehouse, "vitals", "t").columns) == ["id", "code", "detail"]

@@ -144,7 +144,7 @@ def build_mart_suite_check(schema: str, table: str, suite: Suite) -> dg.AssetChe
     def _gx_suite(cityops: CityopsHome) -> dg.AssetCheckResult:
         paths = cityops.paths()
         try:
-            frame = read_table(working_path(paths), schema, table)
+            frame = read_table(working_path(paths), schema, table, suite.columns)
         except duckdb.CatalogException as missing:
             return dg.AssetCheckResult(
                 passed=False, severity=dg.AssetCheckSeverity.ERROR, description=str(missing)
