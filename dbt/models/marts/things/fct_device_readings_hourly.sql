@@ -110,8 +110,13 @@ hourly as (
         count(*) as reading_count,
         min(reading_value) as min_value,
         max(reading_value) as max_value,
-        avg(reading_value) as avg_value,
-        sum(reading_value) as sum_value,
+        -- Rounded to 1e-6 (far below any sensor's resolution): a parallel sum adds in no
+        -- fixed order, so the last bits vary between runs (0.1 + 0.2 + 0.3 is 0.6000000000000001
+        -- or 0.6), and an hour averaging exactly 20 km/h fell on either side of the
+        -- congestion threshold `<= 20` (7 of 193 k speed-hours in one month, two builds of
+        -- the same year). Rounded, the same readings give the same value in every build.
+        round(avg(reading_value), 6) as avg_value,
+        round(sum(reading_value), 6) as sum_value,
         arg_max(reading_value, reading_at) as last_value,
         min(reading_at) as first_reading_at,
         max(reading_at) as last_reading_at,
