@@ -91,8 +91,9 @@ def duckdb_config() -> dict[str, str]:
     """The limits of the pipeline's own DuckDB connections, the same as dbt's profile sets.
 
     ``CITYOPS_DUCKDB_MEMORY_LIMIT`` (default 4GB) and ``CITYOPS_DUCKDB_THREADS`` (default 2).
-    Without them a connection may use 80 % of the machine's memory (DuckDB's default), which
-    the bench measured as the Dagster process reaching 3.8 GB beside dbt's limited one.
+    Without them a connection may use 80 % of the machine's memory (DuckDB's default). Not
+    for a second connection to a file this process already has open with other settings
+    (DuckDB refuses that), hence not for the working warehouse's read-only readers.
     """
     return {
         "memory_limit": os.environ.get("CITYOPS_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT),
