@@ -87,15 +87,17 @@ def paths(home: str | os.PathLike[str] | None = None) -> Paths:
     return Paths(Path(chosen).expanduser().resolve())
 
 
-def duckdb_config() -> dict[str, str]:
+def duckdb_config(memory_limit: str | None = None) -> dict[str, str]:
     """The limits of the pipeline's own DuckDB connections, the same as dbt's profile sets.
 
     ``CITYOPS_DUCKDB_MEMORY_LIMIT`` (default 4GB) and ``CITYOPS_DUCKDB_THREADS`` (default 2).
     Without them a connection may use 80 % of the machine's memory (DuckDB's default). Not
     for a second connection to a file this process already has open with other settings
     (DuckDB refuses that), hence not for the working warehouse's read-only readers.
+    ``memory_limit`` overrides the variable for a connection that needs less.
     """
     return {
-        "memory_limit": os.environ.get("CITYOPS_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT),
+        "memory_limit": memory_limit
+        or os.environ.get("CITYOPS_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT),
         "threads": os.environ.get("CITYOPS_DUCKDB_THREADS", DEFAULT_DUCKDB_THREADS),
     }

@@ -36,6 +36,10 @@ from ingestion.settings import Paths, duckdb_config
 UNPUBLISHED_SCHEMAS = ("staging", "restricted", "information_schema", "pg_catalog", "main")
 CURRENT = "current.duckdb"
 PREVIOUS = "previous.duckdb"
+# The snapshot copy streams table by table; DuckDB's buffer would otherwise fill up to the
+# pipeline's limit with pages of the warehouse it reads. A district-year warehouse (5 GB, 76
+# tables) copied in 151 s with 4GB (peak RSS 4.2 GB) and in 165 s with 1GB (1.2 GB).
+COPY_MEMORY_LIMIT = "1GB"
 
 
 class PublishError(RuntimeError):
@@ -102,7 +106,7 @@ def publish(paths: Paths, *, run_id: str, keep: int = 3) -> Snapshot:
 
 
 def _copy_published_tables(work: Path, target: Path, *, now: dt.datetime, run_id: str) -> int:
-    with duckdb.connect(str(target), config=duckdb_config()) as con:
+    with duckdb.connect(str(target), config=duckdb_config(COPY_MEMORY_LIMIT)) as con:
         con.execute("set enable_progress_bar = false")
         # Row order means nothing to a dashboard; not keeping it lets a copy of hundreds of
         # millions of rows stream within the memory limit.
