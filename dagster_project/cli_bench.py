@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -15,6 +14,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+
+from ingestion.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, duckdb_config
 
 app = typer.Typer(
     add_completion=False,
@@ -42,10 +43,10 @@ def bench(
     ] = None,
     memory_limit: Annotated[
         str, typer.Option(help="DuckDB memory_limit for dbt and the baseline.")
-    ] = "4GB",
+    ] = DEFAULT_DUCKDB_MEMORY_LIMIT,
     threads: Annotated[
         int, typer.Option(min=1, help="DuckDB threads for dbt and the baseline.")
-    ] = int(os.environ.get("CITYOPS_DUCKDB_THREADS", "2")),
+    ] = int(duckdb_config()["threads"]),
     repeat: Annotated[
         int, typer.Option(min=1, help="Timed runs of each dashboard query (after one warm-up).")
     ] = 20,
