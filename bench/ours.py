@@ -165,6 +165,7 @@ def dbt_timings(home: Paths, run_id: str) -> dict[str, Any]:
 
     Read from each invocation's ``run_results.json`` (``$CITYOPS_HOME/dbt/<run>-<op>/``).
     Node times overlap when dbt runs two threads, so their sum can exceed the elapsed time.
+    ``parse`` is how the invocation loaded the project (:func:`parse_record`).
     """
     steps = {}
     for folder in sorted((home.home / "dbt").glob(f"{run_id[:8]}-*")):
@@ -189,5 +190,32 @@ def dbt_timings(home: Paths, run_id: str) -> dict[str, Any]:
             },
             "statuses": dict(statuses),
             "slowest": [{"node": node, "seconds": round(s, 3)} for s, node in slowest[:5]],
+            "parse": parse_record(folder / "dbt.log"),
         }
     return steps
+
+
+def parse_record(log: Path) -> dict[str, Any]:
+    """How one dbt invocation loaded the project, from its JSON ``dbt.log``.
+
+    ``partial`` is False when dbt re-parsed the whole project (``reason`` says why: changed
+    ``--vars`` did that on every daily run, docs/performance.md); ``seconds`` runs from dbt's
+    first log line to the manifest's stats line (imports before the first line not included).
+    """
+    first = None
+    reason = None
+    if log.exists():
+        with log.open(encoding="utf-8") as lines:
+            for line in lines:
+                info = json.loads(line)["info"]
+                stamp = dt.datetime.fromisoformat(info["ts"].replace("Z", "+00:00"))
+                first = first or stamp
+                if info["name"] == "UnableToPartialParse":
+                    reason = info["msg"]
+                elif info["name"] == "FoundStats":
+                    return {
+                        "partial": reason is None,
+                        "reason": reason,
+                        "seconds": round((stamp - first).total_seconds(), 3),
+                    }
+    return {"partial": None, "reason": reason, "seconds": None}

@@ -525,8 +525,10 @@ def _build_lines(report: dict[str, Any]) -> list[str]:
     for step in sorted(headline["steps"], key=lambda s: -s["seconds"]):
         lines.append(f"| {step['step']} | {_s(step['seconds'])} |")
     lines += ["", "dbt inside each step (run_results.json; node times overlap on 2 threads):", ""]
-    lines += ["| dbt step | elapsed (s) | models (n, s) | tests (n, s) | unit tests (n, s) |"]
-    lines += ["|---|---:|---:|---:|---:|"]
+    lines += [
+        "| dbt step | elapsed (s) | models (n, s) | tests (n, s) | unit tests (n, s) | parse (s) |"
+    ]
+    lines += ["|---|---:|---:|---:|---:|---|"]
     for name, step in headline["dbt"].items():
         nodes = step["nodes"]
 
@@ -534,9 +536,11 @@ def _build_lines(report: dict[str, Any]) -> list[str]:
             entry = nodes.get(kind)
             return "—" if not entry else f"{entry['count']}, {_s(entry['seconds'])}"
 
+        parse = step.get("parse") or {}
+        how = {True: "partial", False: "whole project"}.get(parse.get("partial"), "?")
         lines.append(
             f"| {name} | {_s(step['elapsed_seconds'])} | {cell('model')} | {cell('test')} "
-            f"| {cell('unit_test')} |"
+            f"| {cell('unit_test')} | {_s(parse.get('seconds'))}, {how} |"
         )
     base = report["baseline_build"]
     lines += [

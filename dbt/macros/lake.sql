@@ -1,13 +1,28 @@
 {#-
-    The lake is partitioned by delivery day (`dt`, Beijing time). A day's build passes
-    `--vars '{min_dt: 2024-07-03, max_dt: 2024-07-03}'`; incremental models then look only at
-    what those deliveries changed. With no vars every delivery day is in the window.
+    The lake is partitioned by delivery day (`dt`, Beijing time). A day's build gives the window
+    as `--vars '{min_dt: 2024-07-03, max_dt: 2024-07-03}'` or, as Dagster does, in the
+    environment (`CITYOPS_MIN_DT`, `CITYOPS_MAX_DT`); incremental models then look only at what
+    those deliveries changed. With neither, every delivery day is in the window.
 -#}
+
+{#- A bound of the build window (`min_dt` or `max_dt`), an ISO date string, or none.
+    The var wins; else the environment, read only when executing. Changed vars make dbt re-parse
+    the whole project (≈ 5 s an invocation, every daily run); an environment variable that
+    parsing never read does not (docs/decisions.md). Schema files cannot call this macro
+    (test configs render in a context without project macros): they inline
+    `var('min_dt', none) or env_var('CITYOPS_MIN_DT', '')`. -#}
+{% macro window_bound(name) -%}
+    {%- set value = var(name, none) -%}
+    {%- if value is none and execute -%}
+        {%- set value = env_var('CITYOPS_' ~ (name | upper), '') or none -%}
+    {%- endif -%}
+    {{ return(value) }}
+{%- endmacro %}
 
 {#- True for a delivery day inside the build window. -#}
 {% macro in_delivery_window(column) -%}
-    {%- set min_dt = var('min_dt', none) -%}
-    {%- set max_dt = var('max_dt', none) -%}
+    {%- set min_dt = window_bound('min_dt') -%}
+    {%- set max_dt = window_bound('max_dt') -%}
     {%- if min_dt is none and max_dt is none -%}
         true
     {%- else -%}
@@ -19,7 +34,7 @@
 {#- True for a row whose newest delivery is at or after the window's first day: what an
     upstream incremental model may have rewritten in this build. -#}
 {% macro touched_by_window(column) -%}
-    {%- set min_dt = var('min_dt', none) -%}
+    {%- set min_dt = window_bound('min_dt') -%}
     {%- if min_dt is none -%}
         true
     {%- else -%}

@@ -10,17 +10,18 @@ DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt"
 TEST_KEY = "integration-test-key-0123456789abcdef"
 
 
-def run_dbt(home, target, *arguments, key=TEST_KEY):
+def run_dbt(home, target, *arguments, key=TEST_KEY, env=None):
     """Run this environment's dbt CLI in the project folder against ``home``.
 
     Artifacts and logs go to ``target``, so the repository's ``dbt/target`` (the manifest
-    Dagster loads) is never touched.
+    Dagster loads) is never touched. ``env`` adds environment variables.
     """
     environment = {
         **os.environ,
         "CITYOPS_HOME": str(home),
         "CITYOPS_PII_KEY": key,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **(env or {}),
     }
     command = [
         str(Path(sys.executable).with_name("dbt")),

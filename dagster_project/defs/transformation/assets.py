@@ -8,11 +8,11 @@ The project runs in three steps so that no step is both upstream and downstream 
 
 - ``cityops_dbt_foundation`` (unpartitioned): seeds, staging views and everything that does
   not depend on an incremental model (reference dimensions, devices, enterprises …). In a run
-  for a partition or a range it gets that window as vars too: no model reads them, but the
+  for a partition or a range it gets that window too: no model there reads it, but the
   tests on the lake's staging views (``stg_iot__readings``) then check only the window's
   delivery days instead of the whole lake on every daily build (docs/performance.md).
 - ``cityops_dbt_daily`` (daily partitions): the incremental models. A partition's build
-  passes its delivery day as ``--vars '{min_dt, max_dt}'``; a backfill runs once for the
+  passes its delivery day as ``min_dt``/``max_dt`` (``run_dbt``); a backfill runs once for the
   whole range. Each also depends directly on the same day of the lake tables it reads.
 - ``cityops_dbt_marts`` (unpartitioned): what is derived from the incremental facts (KPIs,
   callers, topics, situation signals), rebuilt after them.
@@ -134,7 +134,7 @@ def cityops_dbt_foundation(
 ):
     """Seeds, staging views and models independent of the incremental facts."""
     window = run_delivery_window(context.run.tags)
-    yield from run_dbt(dbt, cityops, BUILD, context, dbt_vars=window)
+    yield from run_dbt(dbt, cityops, BUILD, context, window=window)
 
 
 @dbt_assets(
@@ -148,7 +148,7 @@ def cityops_dbt_foundation(
 )
 def cityops_dbt_daily(context: dg.AssetExecutionContext, dbt: DbtCliResource, cityops: CityopsHome):
     """The incremental facts, for the deliveries of the partition's day(s)."""
-    yield from run_dbt(dbt, cityops, BUILD, context, dbt_vars=delivery_window(context))
+    yield from run_dbt(dbt, cityops, BUILD, context, window=delivery_window(context))
 
 
 @dbt_assets(

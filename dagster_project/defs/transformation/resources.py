@@ -8,7 +8,6 @@ definitions are built from must exist before Definitions load: ``make`` runs
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -27,6 +26,8 @@ DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 DBT_PROJECT.prepare_if_dev()
 
 PII_KEY_VARIABLE = "CITYOPS_PII_KEY"
+# The build window's bounds, as the dbt macro `window_bound` reads them (dbt/macros/lake.sql).
+WINDOW_VARIABLES = {"min_dt": "CITYOPS_MIN_DT", "max_dt": "CITYOPS_MAX_DT"}
 
 
 def dbt_executable() -> str:
@@ -45,7 +46,7 @@ def run_dbt(
     cityops: CityopsHome,
     args: Sequence[str],
     context: dg.AssetExecutionContext,
-    dbt_vars: Mapping[str, Any] | None = None,
+    window: Mapping[str, str] | None = None,
 ) -> Iterator[Any]:
     """Run a dbt command for the selected assets against the home ``cityops`` points at.
 
@@ -53,34 +54,44 @@ def run_dbt(
     the resource's home is handed over for the duration of the call that starts dbt, so an
     explicit ``home`` in run config wins, as it does for ingestion. ``CITYOPS_PII_KEY`` is
     inherited from the environment; dbt refuses to build without it.
+
+    The build window (``min_dt``/``max_dt``) goes to dbt as ``CITYOPS_MIN_DT`` and
+    ``CITYOPS_MAX_DT`` (the ``window_bound`` macro), not as ``--vars``: vars that differ from
+    the parse's make dbt re-parse the whole project on every run. Without a window both are
+    removed from dbt's environment, so a step never inherits another step's window.
     """
     if not os.environ.get(PII_KEY_VARIABLE):
         raise dg.Failure(
             description=f"{PII_KEY_VARIABLE} is not set: dbt needs the pseudonymisation key.",
             allow_retries=False,
         )
-    arguments = list(args)
-    if dbt_vars:
-        arguments += ["--vars", json.dumps(dict(dbt_vars))]
     home = cityops.paths().home
     # Artifacts and logs of each invocation stay with the data they describe, not in the repo.
     target = home / "dbt" / f"{context.run_id[:8]}-{context.op_execution_context.op.name}"
-    with _environment(CITYOPS_HOME=str(home)):
+    bounds = window or {}
+    with _environment(
+        CITYOPS_HOME=str(home),
+        **{variable: bounds.get(name) for name, variable in WINDOW_VARIABLES.items()},
+    ):
         # dagster-dbt copies os.environ into the dbt process when it starts it, here.
-        invocation = dbt.cli(arguments, context=context, target_path=target)
+        invocation = dbt.cli(list(args), context=context, target_path=target)
     yield from invocation.stream()
 
 
 @contextmanager
-def _environment(**values: str) -> Iterator[None]:
-    """Set environment variables for the duration of the block, then restore them."""
+def _environment(**values: str | None) -> Iterator[None]:
+    """Set (or, for None, remove) environment variables for the block, then restore them."""
     previous = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
+    _apply(values)
     try:
         yield
     finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        _apply(previous)
+
+
+def _apply(values: Mapping[str, str | None]) -> None:
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value

@@ -23,7 +23,7 @@
 {%- set readings_to_aggregate = 'true' -%}
 {%- if is_incremental() -%}
     {%- set scan_from_day = none -%}
-    {%- if execute and var('min_dt', none) is not none -%}
+    {%- if execute and window_bound('min_dt') is not none -%}
         {%- set oldest_hour_query -%}
             select cast(min(reading_at) as date)
             from {{ ref('stg_iot__readings') }}
