@@ -14,6 +14,50 @@ from tests.cli_runner import cityops
 from tests.integration.dbt_runner import run_dbt
 from tests.superset_fixtures import monkeypatch_session, serving_home, superset_instance  # noqa: F401
 
+# `make test` runs the suite on two pytest-xdist workers. A module goes to one worker whole (its
+# module fixtures are built once), and the modules that share an expensive session fixture go
+# together, so that no such fixture is built on both workers.
+SHARED_FIXTURE_GROUPS = {
+    # cli_run: `cityops generate` twice and one `cityops run`.
+    "cli": ("tests/integration/test_dagster.py", "tests/e2e/test_dagster_ui.py"),
+    # small_warehouse (a full dbt build) and the Superset server started over its snapshot.
+    "warehouse": (
+        "tests/integration/test_dbt_build.py",
+        "tests/integration/test_dbt_incremental.py",
+        "tests/integration/test_serving.py",
+        "tests/integration/test_resource_catalog.py",
+        "tests/integration/test_dashboards.py",
+        "tests/e2e/test_dashboards_browser.py",
+    ),
+}
+
+
+def work_group(nodeid: str) -> str:
+    """The unit of work a test belongs to: its shared-fixture group, else its module."""
+    module = nodeid.split("::")[0]
+    for name, modules in SHARED_FIXTURE_GROUPS.items():
+        if module in modules:
+            return name
+    return module
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """xdist's scope scheduling, with :func:`work_group` as the scope.
+
+    (``--dist loadgroup`` with ``xdist_group`` marks would say the same, but with pytest 9.2
+    and pytest-xdist 3.8 the marks are ignored: xdist renames ``item._nodeid``, which pytest 9.2
+    no longer reads, and every test was scheduled alone.)
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedFixtureScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_group(nodeid)
+
+    return SharedFixtureScheduling(config, log)
+
+
 # Four days so that every file-level fault (wrong encoding from day 2, truncation from day 3)
 # is planted; scale 0.02 keeps the whole lake at a few hundred thousand readings.
 SMALL = {"start": dt.date(2024, 7, 1), "days": 4, "seed": 11, "scale": 0.02, "fault_rate": 0.01}

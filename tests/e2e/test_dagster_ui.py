@@ -45,6 +45,9 @@ def test_dagster_dev_shows_partitioned_assets_with_metadata(cli_run, tmp_path):
         "CITYOPS_HOME": str(home),
         "DAGSTER_HOME": str(home / "dagster"),
         "PATH": f"{BIN}:/usr/bin:/bin",
+        # dagster dev re-parses dbt on load: into a private folder, not the repository's
+        # dbt/target, which tests running beside this one read (make test runs two workers).
+        "DBT_TARGET_PATH": str(tmp_path / "dbt_target"),
     }
     port = _free_port()
     server = subprocess.Popen(

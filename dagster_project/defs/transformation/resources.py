@@ -21,7 +21,13 @@ from dagster_dbt import DbtCliResource, DbtProject
 from dagster_project.defs.ingestion.resources import CityopsHome
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt"
-DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+# dbt's own DBT_TARGET_PATH, when set, is where the manifest is read from and `dagster dev`
+# parses to (the bench points it at its home's parse; the Dagster UI test at a private folder).
+DBT_PROJECT = DbtProject(
+    project_dir=DBT_PROJECT_DIR,
+    profiles_dir=DBT_PROJECT_DIR,
+    target_path=os.environ.get("DBT_TARGET_PATH") or "target",
+)
 # Only `dagster dev` re-parses on load; deployments and tests use the manifest made by make.
 DBT_PROJECT.prepare_if_dev()
 
