@@ -16,7 +16,8 @@ from tests.superset_fixtures import monkeypatch_session, serving_home, superset_
 
 # `make test` runs the suite on two pytest-xdist workers. A module goes to one worker whole (its
 # module fixtures are built once), and the modules that share an expensive session fixture go
-# together, so that no such fixture is built on both workers.
+# together, so that no such fixture is built on both workers. A module that starts using one of
+# these fixtures belongs in its group here; left out, it is still correct, only slower.
 SHARED_FIXTURE_GROUPS = {
     # cli_run: `cityops generate` twice and one `cityops run`.
     "cli": ("tests/integration/test_dagster.py", "tests/e2e/test_dagster_ui.py"),
