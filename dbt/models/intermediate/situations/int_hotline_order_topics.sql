@@ -1,4 +1,12 @@
-{#- Hotline orders tagged with complaint topics by keyword patterns on the scrubbed text. -#}
+{#-
+    Hotline orders tagged with complaint topics by keyword on the scrubbed text.
+
+    A topic's `keyword_pattern` is a list of plain keywords separated by `|` (the seed's data
+    test forbids regular-expression syntax), so an order carries a topic when its text contains
+    any of them. Matching by `contains` on the unnested keywords, not `regexp_matches` against
+    the pattern column: DuckDB compiles a regular expression that is not a constant once per
+    row, which took 43 s over a district-year's 329 k orders (1.6 s this way, same rows).
+-#}
 with
 
 fct_hotline_orders as (
@@ -13,6 +21,28 @@ complaint_topics as (
 
 ),
 
+topic_keywords as (
+
+    select
+        topic_code,
+        unnest(string_split(keyword_pattern, '|')) as keyword
+
+    from complaint_topics
+
+),
+
+matched as (
+
+    select distinct
+        fct_hotline_orders.order_id,
+        topic_keywords.topic_code
+
+    from fct_hotline_orders
+    inner join topic_keywords
+        on contains(fct_hotline_orders.content_scrubbed, topic_keywords.keyword)
+
+),
+
 final as (
 
     select
@@ -23,9 +53,11 @@ final as (
         fct_hotline_orders.street_code,
         fct_hotline_orders.grid_code
 
-    from fct_hotline_orders
+    from matched
+    inner join fct_hotline_orders
+        on matched.order_id = fct_hotline_orders.order_id
     inner join complaint_topics
-        on regexp_matches(fct_hotline_orders.content_scrubbed, complaint_topics.keyword_pattern)
+        on matched.topic_code = complaint_topics.topic_code
 
 )
 
