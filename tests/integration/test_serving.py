@@ -58,6 +58,137 @@ def test_publish_copies_the_marts_but_not_restricted_or_staging(tmp_path):
     assert list((tmp_path / "serving" / "_tmp").iterdir()) == []
 
 
+def _warehouse_of_views(home, lake_file):
+    """A working warehouse as dbt leaves it: marts are tables, staging and restricted views."""
+    warehouse = home / "warehouse"
+    warehouse.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect() as con:
+        con.execute(
+            "copy (select '13800000000' as phone, 'P1' as person) to ? (format parquet)",
+            [str(lake_file)],
+        )
+    with duckdb.connect(str(warehouse / "cityops.duckdb")) as con:
+        for schema in ("vitals", "events", "restricted", "staging"):
+            con.execute(f"create schema {schema}")
+        con.execute("create table vitals.fct_warning_events as select range as id from range(4)")
+        con.execute("create table events.fct_orders as select 'O' || range as id from range(2)")
+        con.execute(f"create view restricted.stg_people as select * from '{lake_file}'")
+        con.execute("create view staging.stg_ids as select person from restricted.stg_people")
+        con.execute("create view events.recent_orders as select * from events.fct_orders")
+
+
+def _objects(path):
+    with duckdb.connect(str(path), read_only=True) as con:
+        return {
+            "tables": con.execute(
+                "select schema_name || '.' || table_name from duckdb_tables() "
+                "where not internal order by all"
+            ).fetchall(),
+            "views": con.execute(
+                "select view_name from duckdb_views() where not internal"
+            ).fetchall(),
+            "schemas": {
+                row[0]
+                for row in con.execute(
+                    "select schema_name from information_schema.schemata"
+                ).fetchall()
+            },
+            "snapshot": con.execute("select run_id, table_count from _serving.snapshot").fetchone(),
+        }
+
+
+def test_a_warehouse_of_tables_and_views_is_copied_whole_without_its_views(tmp_path):
+    home = paths(tmp_path)
+    _warehouse_of_views(tmp_path, tmp_path / "people.parquet")
+
+    snapshot = serving.publish(home, run_id="whole")
+
+    found = _objects(snapshot.path)
+    # The two tables, the snapshot's own record, and no view (dbt's views read the lake).
+    assert found["tables"] == [
+        ("_serving.snapshot",),
+        ("events.fct_orders",),
+        ("vitals.fct_warning_events",),
+    ]
+    assert found["views"] == []
+    assert not {"restricted", "staging"} & found["schemas"]
+    assert found["snapshot"] == ("whole", 2)
+    assert list((tmp_path / "serving" / "_tmp").iterdir()) == []
+    assert not list((tmp_path / "serving" / "snapshots").glob("*.wal"))
+
+
+def test_rows_still_in_the_warehouse_write_ahead_log_reach_the_snapshot(tmp_path):
+    home = paths(tmp_path)
+    _warehouse_of_views(tmp_path, tmp_path / "people.parquet")
+    work = tmp_path / "warehouse" / "cityops.duckdb"
+    # A writer that stopped without a checkpoint leaves its last rows only in the log.
+    with duckdb.connect(str(work)) as con:
+        con.execute("pragma disable_checkpoint_on_shutdown")
+        con.execute("insert into vitals.fct_warning_events select 100 + range from range(3)")
+    assert work.with_name("cityops.duckdb.wal").exists()
+
+    snapshot = serving.publish(home, run_id="with-log")
+
+    with duckdb.connect(str(snapshot.path), read_only=True) as con:
+        # 4 rows written before, 3 only in the log.
+        assert con.execute("select count(*) from vitals.fct_warning_events").fetchone() == (7,)
+    assert not snapshot.path.with_name(snapshot.path.name + ".wal").exists()
+
+
+def test_clear_data_in_a_restricted_table_never_reaches_the_snapshot_file(tmp_path):
+    home = paths(tmp_path)
+    _warehouse_of_views(tmp_path, tmp_path / "people.parquet")
+    with duckdb.connect(str(tmp_path / "warehouse" / "cityops.duckdb")) as con:
+        # A restricted model materialized as a table: its pages hold the clear phone number.
+        con.execute(
+            "create table restricted.callers as "
+            "select '139' || lpad(range::varchar, 8, '0') as phone from range(5000)"
+        )
+
+    snapshot = serving.publish(home, run_id="tables")
+
+    # Copied table by table (dropping the table from a whole copy would leave its pages in
+    # the file's free blocks), so not one of the 5,000 numbers is anywhere in the file.
+    assert b"13900004999" not in snapshot.path.read_bytes()
+    found = _objects(snapshot.path)
+    assert found["tables"] == [
+        ("_serving.snapshot",),
+        ("events.fct_orders",),
+        ("vitals.fct_warning_events",),
+    ]
+    assert found["snapshot"] == ("tables", 2)
+
+
+WRITER = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+open(sys.argv[2], "w").close()
+time.sleep(60)
+"""
+
+
+def test_publish_fails_and_switches_nothing_while_a_writer_holds_the_warehouse(tmp_path):
+    home = paths(tmp_path)
+    _warehouse_of_views(tmp_path, tmp_path / "people.parquet")
+    first = serving.publish(home, run_id="before")
+    ready = tmp_path / "writer-ready"
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(tmp_path / "warehouse" / "cityops.duckdb"), str(ready)]
+    )
+    try:
+        while not ready.exists():
+            assert writer.poll() is None, "the writer process ended early"
+            time.sleep(0.05)
+        with pytest.raises(duckdb.IOException, match="lock"):
+            serving.publish(home, run_id="during")
+    finally:
+        writer.kill()
+        writer.wait()
+
+    assert serving.current_snapshot(home) == first
+    assert list((tmp_path / "serving" / "_tmp").iterdir()) == []
+
+
 def test_rollback_restores_the_previous_snapshot_and_old_ones_are_pruned(tmp_path):
     home = paths(tmp_path)
     published = []
