@@ -9,10 +9,11 @@ The copy is the warehouse file itself, copied by the kernel while a read-only at
 holds the file's shared lock (no writer can start meanwhile), with the unpublished schemas
 and every view then dropped from it. Those schemas hold only views over the lake (dbt
 materializes ``staging`` and ``restricted`` as views), so nothing but view definitions
-leaves the copy. A district-year warehouse (5.2 GB) copies in about 16 s this way, against
-151–165 s table by table. When a base table sits in an unpublished schema, its pages could
-hold clear personal data that dropping would leave in the file's free blocks, so the
-published tables are then copied one by one into a new file instead (the test
+leaves the copy. A district-year warehouse (5.2 GB) copied in 6–13 s with 85 MB of RSS this
+way, and in 80.5 s with 1.2 GB table by table, in the same hour. When a base table sits in
+an unpublished schema, its pages could hold clear personal data that dropping would leave in
+the file's free blocks, so the published tables are then copied one by one into a new file
+instead (the test
 ``test_clear_data_in_a_restricted_table_never_reaches_the_snapshot_file`` shows why).
 
 A reader opens either the old snapshot or the new one, never a half-written file and never
@@ -124,6 +125,8 @@ def _copy_published_tables(work: Path, target: Path, *, now: dt.datetime, run_id
         # Row order means nothing to a dashboard; not keeping it lets a copy of hundreds of
         # millions of rows stream within the memory limit.
         con.execute("set preserve_insertion_order = false")
+        # This connection's own database is in memory: spill beside the snapshot, not in cwd.
+        con.execute("set temp_directory = ?", [f"{target}.tmp"])
         # Read-only: a shared lock on the file until detached, so no writer starts meanwhile.
         con.execute("attach ? as work (read_only)", [str(work)])
         tables = con.execute(
