@@ -71,6 +71,7 @@ def _warehouse_of_views(home, lake_file):
         for schema in ("vitals", "events", "restricted", "staging"):
             con.execute(f"create schema {schema}")
         con.execute("create table vitals.fct_warning_events as select range as id from range(4)")
+        con.execute("comment on table vitals.fct_warning_events is '预警事件'")
         con.execute("create table events.fct_orders as select 'O' || range as id from range(2)")
         con.execute(f"create view restricted.stg_people as select * from '{lake_file}'")
         con.execute("create view staging.stg_ids as select person from restricted.stg_people")
@@ -113,6 +114,11 @@ def test_a_warehouse_of_tables_and_views_is_copied_whole_without_its_views(tmp_p
     assert found["views"] == []
     assert not {"restricted", "staging"} & found["schemas"]
     assert found["snapshot"] == ("whole", 2)
+    # Copied as a file, not table by table: `create table … as select` drops a table's comment.
+    with duckdb.connect(str(snapshot.path), read_only=True) as con:
+        assert con.execute(
+            "select comment from duckdb_tables() where table_name = 'fct_warning_events'"
+        ).fetchone() == ("预警事件",)
     assert list((tmp_path / "serving" / "_tmp").iterdir()) == []
     assert not list((tmp_path / "serving" / "snapshots").glob("*.wal"))
 
