@@ -104,13 +104,12 @@ def publish(paths: Paths, *, run_id: str, keep: int = 3) -> Snapshot:
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     name = f"{now:%Y%m%dT%H%M%SZ}-{run_id[:8]}.duckdb"
     staged = folder / "_tmp" / name
-    staged_wal = staged.with_name(staged.name + ".wal")
     staged.unlink(missing_ok=True)
     try:
         tables = _copy_published_tables(work, staged, now=now, run_id=run_id)
     except Exception:
         staged.unlink(missing_ok=True)
-        staged_wal.unlink(missing_ok=True)
+        _wal(staged).unlink(missing_ok=True)
         raise
     final = folder / "snapshots" / name
     os.replace(staged, final)
@@ -138,23 +137,13 @@ def _copy_published_tables(work: Path, target: Path, *, now: dt.datetime, run_id
         published = [(schema, table) for schema, table, excluded in tables if not excluded]
         if not any(schema == "vitals" for schema, _ in published):
             raise PublishError(f"{work} holds no marts (no vitals schema): nothing to publish.")
-        whole_file = not any(excluded for _, _, excluded in tables)
-        if whole_file:
+        if any(excluded for _, _, excluded in tables):
+            _copy_tables(con, target, published)
+        else:
             _copy_file(work, target)
             con.execute("detach work")
             con.execute("attach ? as snapshot", [str(target)])
             _drop_unpublished(con)
-        else:
-            con.execute("attach ? as snapshot", [str(target)])
-            for schema in sorted({schema for schema, _ in published}):
-                con.execute(f'create schema snapshot."{schema}"')
-            for schema, table in published:
-                # Identifiers come from the catalogue, not from input; quoted as identifiers.
-                con.execute(
-                    f'create table snapshot."{schema}"."{table}" as '
-                    f'select * from work."{schema}"."{table}"'
-                )
-            con.execute("detach work")
         con.execute("create schema snapshot._serving")
         con.execute(
             "create table snapshot._serving.snapshot as select ?::timestamptz as published_at, "
@@ -166,12 +155,31 @@ def _copy_published_tables(work: Path, target: Path, *, now: dt.datetime, run_id
     return len(published)
 
 
+def _wal(database: Path) -> Path:
+    """DuckDB's write-ahead log beside ``database``."""
+    return database.with_name(database.name + ".wal")
+
+
 def _copy_file(work: Path, target: Path) -> None:
     """The warehouse file and its write-ahead log, if any (replayed when the copy opens)."""
     shutil.copyfile(work, target)
-    wal = work.with_name(work.name + ".wal")
-    if wal.exists():
-        shutil.copyfile(wal, target.with_name(target.name + ".wal"))
+    if _wal(work).exists():
+        shutil.copyfile(_wal(work), _wal(target))
+
+
+def _copy_tables(
+    con: duckdb.DuckDBPyConnection, target: Path, published: list[tuple[str, str]]
+) -> None:
+    """Copy ``published`` from the attached ``work`` into a new ``snapshot``, then detach work."""
+    con.execute("attach ? as snapshot", [str(target)])
+    for schema in sorted({schema for schema, _ in published}):
+        con.execute(f'create schema snapshot."{schema}"')
+    for schema, table in published:
+        # Identifiers come from the catalogue, not from input; quoted as identifiers.
+        con.execute(
+            f'create table snapshot."{schema}"."{table}" as select * from work."{schema}"."{table}"'
+        )
+    con.execute("detach work")
 
 
 def _drop_unpublished(con: duckdb.DuckDBPyConnection) -> None:
