@@ -1,10 +1,12 @@
 """The raw-DuckDB baseline: the same work without Dagster and without dbt, in one process.
 
-**Transformations.** Nothing is rewritten by hand. ``dbt compile`` (against an empty database,
-with no ``min_dt``/``max_dt``, so every incremental model compiles to its full-refresh SQL)
-gives each model's SQL with ``ref``/``source`` resolved to relation names and the lake's
-``read_parquet`` calls; the manifest gives the DAG and the materializations. The baseline
-then, in one DuckDB connection with the profile's settings (``memory_limit``, ``threads``,
+**Transformations.** Nothing is rewritten by hand. ``dbt compile --full-refresh`` gives each
+model's SQL with ``ref``/``source`` resolved to relation names and the lake's ``read_parquet``
+calls; the manifest gives the DAG and the materializations. It compiles against a copy of the
+warehouse our full build left, so that a test which lists its relation's columns
+(``no_clear_pii``) compiles to the same query as ours, and with no ``min_dt``/``max_dt`` and
+``--full-refresh``, so that every incremental model compiles to its full build. The baseline
+then, in one process with the profile's DuckDB settings (``memory_limit``, ``threads``,
 ``preserve_insertion_order``):
 
 1. loads every seed with ``read_csv`` and the seed's declared ``column_types``;
@@ -17,7 +19,7 @@ then, in one DuckDB connection with the profile's settings (``memory_limit``, ``
    cityops_pii_key``); ``pii_hash`` and the other PII macros are plain SQL already inlined by
    the compiler, so no Python UDF is involved;
 5. runs every data test's compiled SQL as ``select count(*) from (…)``, like dbt's test
-   wrapper, and counts failures;
+   wrapper, on a new connection of the same process, and counts failures;
 6. publishes its warehouse with the same ``quality.serving.publish`` as the Dagster asset.
 
 Left out, because they are framework features rather than transformations: dbt's 36 unit
@@ -60,11 +62,16 @@ PII_PLUGIN = DBT_DIR / "plugins" / "cityops_pii.py"
 
 
 def compile_project(home: Paths, folder: Path) -> dict[str, Any]:
-    """``dbt compile`` the project against the lake under ``home``; returns timing and paths.
+    """``dbt compile --full-refresh`` against the lake and warehouse of ``home``.
 
     The profile is dbt/profiles.yml with only ``path`` changed, to ``folder/warehouse/
-    cityops.duckdb`` (an empty database, removed afterwards): the compiled relation names are
-    then ``"cityops"."<schema>"."<name>"``, the names the baseline database answers to.
+    cityops.duckdb``: the compiled relation names are then ``"cityops"."<schema>"."<name>"``,
+    the names the baseline database answers to. That file is a copy of ``home``'s working
+    warehouse, removed afterwards, because some tests read the relation they test when they
+    compile: ``no_clear_pii`` lists its text columns, and against an empty database it
+    compiles to an empty query (all 65 did, before 2026-11-26, so the baseline skipped the
+    PII scans ours runs). ``--full-refresh`` makes every incremental model compile to its
+    full build although the relation exists. Returns timing and paths.
     """
     from dagster_project.defs.transformation.resources import dbt_executable
 
@@ -75,12 +82,22 @@ def compile_project(home: Paths, folder: Path) -> dict[str, Any]:
     profiles_dir = folder / "profiles"
     profiles_dir.mkdir(parents=True, exist_ok=True)
     (profiles_dir / "profiles.yml").write_text(yaml.safe_dump(profiles), encoding="utf-8")
+    from quality.serving import wal_path, working_path
+
+    ours = working_path(home)
+    if not ours.exists():
+        raise FileNotFoundError(f"{ours}: the baseline compiles against our built warehouse")
+    for source, copy in ((ours, database), (wal_path(ours), wal_path(database))):
+        copy.unlink(missing_ok=True)
+        if source.exists():
+            shutil.copyfile(source, copy)
     target = folder / "target"
     shutil.rmtree(target, ignore_errors=True)
     env = {**os.environ, "CITYOPS_HOME": str(home.home), "DBT_PROJECT_DIR": str(DBT_DIR)}
     command = [
         dbt_executable(),
         "compile",
+        "--full-refresh",
         "--quiet",
         "--profiles-dir",
         str(profiles_dir),
@@ -92,7 +109,7 @@ def compile_project(home: Paths, folder: Path) -> dict[str, Any]:
     started = time.perf_counter()
     subprocess.run(command, cwd=DBT_DIR, env=env, check=True, stdout=subprocess.DEVNULL)
     seconds = time.perf_counter() - started
-    for leftover in (database, database.with_suffix(".duckdb.wal")):
+    for leftover in (database, wal_path(database)):
         leftover.unlink(missing_ok=True)
     return {"seconds": round(seconds, 3), "manifest": str(target / "manifest.json")}
 
@@ -198,6 +215,15 @@ def build_node(con: duckdb.DuckDBPyConnection, node: dict[str, Any]) -> None:
         raise ValueError(f"{node['unique_id']}: materialization {materialized} not supported")
 
 
+def _is_empty_test(sql: str) -> bool:
+    """A test that compiled to a query that cannot return a row (``… where false``).
+
+    ``no_clear_pii`` compiles to one for a relation without text columns, and for every
+    relation when compiled against a database where the relations do not exist.
+    """
+    return " ".join(sql.split()).lower().endswith("where false")
+
+
 def build(manifest_path: Path, folder: Path, *, memory_limit: str, threads: int) -> dict[str, Any]:
     """Seeds, models, data tests and the serving snapshot, timed; in ``folder``."""
     from ingestion.settings import paths
@@ -206,7 +232,7 @@ def build(manifest_path: Path, folder: Path, *, memory_limit: str, threads: int)
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     home = paths(folder)
     database = serving.working_path(home)
-    for leftover in (database, database.with_suffix(".duckdb.wal")):
+    for leftover in (database, serving.wal_path(database)):
         leftover.unlink(missing_ok=True)
     database.parent.mkdir(parents=True, exist_ok=True)
     nodes: list[dict[str, Any]] = []
@@ -226,20 +252,28 @@ def build(manifest_path: Path, folder: Path, *, memory_limit: str, threads: int)
                 }
             )
         con.execute("checkpoint")
-        models_done = time.perf_counter()
+    models_done = time.perf_counter()
+    # The tests on a new connection of the same process. At district-year one of them ran out
+    # of memory (3.7 of 3.7 GiB used) on the connection that had just built the models; every
+    # test passed on a new connection.
+    with connect(database, memory_limit, threads) as con:
         for key, node in sorted(manifest["nodes"].items()):
             if node["resource_type"] != "test":
                 continue
             clock = time.perf_counter()
-            failures = con.execute(
-                f"select count(*) from ({node['compiled_code']}) as dbt_internal_test"  # noqa: S608
-            ).fetchall()[0][0]
+            try:
+                failures = con.execute(
+                    f"select count(*) from ({node['compiled_code']}) as dbt_internal_test"  # noqa: S608
+                ).fetchall()[0][0]
+            except duckdb.Error as error:
+                raise RuntimeError(f"baseline test {key} could not run: {error}") from error
             tests.append(
                 {
                     "node": key,
                     "failures": failures,
                     "severity": node["config"].get("severity", "error"),
                     "seconds": round(time.perf_counter() - clock, 4),
+                    "empty": _is_empty_test(node["compiled_code"]),
                 }
             )
         tests_done = time.perf_counter()
@@ -257,7 +291,12 @@ def build(manifest_path: Path, folder: Path, *, memory_limit: str, threads: int)
         "seconds_by_kind": {kind: round(value, 3) for kind, value in sorted(by_kind.items())},
         "tests": len(tests),
         "tests_failed": sorted(t["node"] for t in tests if t["failures"]),
+        "tests_empty": sorted(t["node"] for t in tests if t["empty"]),
         "slowest": sorted(nodes, key=lambda item: -item["seconds"])[:8],
+        "slowest_tests": [
+            {"node": t["node"], "seconds": t["seconds"]}
+            for t in sorted(tests, key=lambda item: -item["seconds"])[:8]
+        ],
         "snapshot": str(snapshot.path),
         "snapshot_tables": snapshot.table_count,
         "warehouse_bytes": database.stat().st_size,

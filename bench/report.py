@@ -358,6 +358,11 @@ def _queries(ours: list[dict[str, Any]], baseline: list[dict[str, Any]]) -> list
 # -- Markdown --------------------------------------------------------------------------------
 
 
+def _nodes(nodes: list[dict[str, Any]], count: int = 5) -> str:
+    """``name seconds s, …`` for the first ``count`` of a slowest-nodes list."""
+    return ", ".join(f"{n['node'].split('.')[-1]} {_s(n['seconds'])} s" for n in nodes[:count])
+
+
 def _s(value: float | None) -> str:
     if value is None:
         return "—"
@@ -547,10 +552,10 @@ def _build_lines(report: dict[str, Any]) -> list[str]:
         "",
         f"Baseline build: {base['nodes']} seeds and models in {_s(base['models_seconds'])} s, "
         f"{base['tests']} data tests in {_s(base['tests_seconds'])} s "
-        f"({len(base['tests_failed'])} failing), serving snapshot in "
-        f"{_s(base['snapshot_seconds'])} s. Slowest nodes: "
-        + ", ".join(f"{n['node'].split('.')[-1]} {_s(n['seconds'])} s" for n in base["slowest"][:5])
-        + ".",
+        f"({len(base['tests_failed'])} failing, {len(base.get('tests_empty', []))} compiled "
+        "to an empty query), serving snapshot in "
+        f"{_s(base['snapshot_seconds'])} s. Slowest nodes: {_nodes(base['slowest'])}."
+        + (f" Slowest tests: {_nodes(base['slowest_tests'])}." if "slowest_tests" in base else ""),
     ]
     same = report["equivalence"]
     lines += [

@@ -109,7 +109,7 @@ def publish(paths: Paths, *, run_id: str, keep: int = 3) -> Snapshot:
         tables = _copy_published_tables(work, staged, now=now, run_id=run_id)
     except Exception:
         staged.unlink(missing_ok=True)
-        _wal(staged).unlink(missing_ok=True)
+        wal_path(staged).unlink(missing_ok=True)
         raise
     final = folder / "snapshots" / name
     os.replace(staged, final)
@@ -155,7 +155,7 @@ def _copy_published_tables(work: Path, target: Path, *, now: dt.datetime, run_id
     return len(published)
 
 
-def _wal(database: Path) -> Path:
+def wal_path(database: Path) -> Path:
     """DuckDB's write-ahead log beside ``database``."""
     return database.with_name(database.name + ".wal")
 
@@ -163,8 +163,8 @@ def _wal(database: Path) -> Path:
 def _copy_file(work: Path, target: Path) -> None:
     """The warehouse file and its write-ahead log, if any (replayed when the copy opens)."""
     shutil.copyfile(work, target)
-    if _wal(work).exists():
-        shutil.copyfile(_wal(work), _wal(target))
+    if wal_path(work).exists():
+        shutil.copyfile(wal_path(work), wal_path(target))
 
 
 def _copy_tables(
