@@ -74,6 +74,7 @@ def compile_project(home: Paths, folder: Path) -> dict[str, Any]:
     full build although the relation exists. Returns timing and paths.
     """
     from dagster_project.defs.transformation.resources import dbt_executable
+    from quality.serving import wal_path, working_path
 
     profiles = yaml.safe_load((DBT_DIR / "profiles.yml").read_text(encoding="utf-8"))
     database = folder / "warehouse" / "cityops.duckdb"
@@ -82,8 +83,6 @@ def compile_project(home: Paths, folder: Path) -> dict[str, Any]:
     profiles_dir = folder / "profiles"
     profiles_dir.mkdir(parents=True, exist_ok=True)
     (profiles_dir / "profiles.yml").write_text(yaml.safe_dump(profiles), encoding="utf-8")
-    from quality.serving import wal_path, working_path
-
     ours = working_path(home)
     if not ours.exists():
         raise FileNotFoundError(f"{ours}: the baseline compiles against our built warehouse")

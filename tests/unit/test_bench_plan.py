@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from bench.baseline import build_order
+from bench.baseline import _is_empty_test, build_order
 from bench.dashboard_queries import chart_sql, percentile
 from bench.scales import SCALES, Scale
 
@@ -93,3 +93,13 @@ def test_an_indicator_trend_takes_the_worse_end_per_day_for_street_areas():
     assert 'min(value) as "value_min"' in sql and "max(value)" not in sql
     assert "date_trunc('day', \"period_start\")" in sql
     assert "\"indicator_code\" = 'LIV_RATE'" in sql and "\"area_level\" = 'street'" in sql
+
+
+def test_a_test_compiled_to_where_false_counts_as_empty():
+    # What no_clear_pii compiles to when it finds no text column (or no relation at all).
+    stub = "\n        select null as column_name, null as pattern, null as sample where false\n"
+    assert _is_empty_test(stub)
+    assert _is_empty_test("select 1 WHERE FALSE")
+    scan = "select distinct device_id as value from t where device_id is not null"
+    assert not _is_empty_test(scan)
+    assert not _is_empty_test("select * from t where false_alarm")  # a column named false_…
