@@ -74,7 +74,7 @@ def compile_project(home: Paths, folder: Path) -> dict[str, Any]:
     full build although the relation exists. Returns timing and paths.
     """
     from dagster_project.defs.transformation.resources import dbt_executable
-    from quality.serving import wal_path, working_path
+    from quality.serving import copy_database, remove_database, working_path
 
     profiles = yaml.safe_load((DBT_DIR / "profiles.yml").read_text(encoding="utf-8"))
     database = folder / "warehouse" / "cityops.duckdb"
@@ -86,10 +86,7 @@ def compile_project(home: Paths, folder: Path) -> dict[str, Any]:
     ours = working_path(home)
     if not ours.exists():
         raise FileNotFoundError(f"{ours}: the baseline compiles against our built warehouse")
-    for source, copy in ((ours, database), (wal_path(ours), wal_path(database))):
-        copy.unlink(missing_ok=True)
-        if source.exists():
-            shutil.copyfile(source, copy)
+    copy_database(ours, database)
     target = folder / "target"
     shutil.rmtree(target, ignore_errors=True)
     env = {**os.environ, "CITYOPS_HOME": str(home.home), "DBT_PROJECT_DIR": str(DBT_DIR)}
@@ -108,8 +105,7 @@ def compile_project(home: Paths, folder: Path) -> dict[str, Any]:
     started = time.perf_counter()
     subprocess.run(command, cwd=DBT_DIR, env=env, check=True, stdout=subprocess.DEVNULL)
     seconds = time.perf_counter() - started
-    for leftover in (database, wal_path(database)):
-        leftover.unlink(missing_ok=True)
+    remove_database(database)
     return {"seconds": round(seconds, 3), "manifest": str(target / "manifest.json")}
 
 
@@ -231,8 +227,7 @@ def build(manifest_path: Path, folder: Path, *, memory_limit: str, threads: int)
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     home = paths(folder)
     database = serving.working_path(home)
-    for leftover in (database, serving.wal_path(database)):
-        leftover.unlink(missing_ok=True)
+    serving.remove_database(database)
     database.parent.mkdir(parents=True, exist_ok=True)
     nodes: list[dict[str, Any]] = []
     tests: list[dict[str, Any]] = []

@@ -118,10 +118,11 @@ def parse_project(home: Paths) -> dict[str, Any]:
 
 def remove_warehouse(home: Paths) -> None:
     """Delete the working warehouse (and DuckDB's WAL and spill folder) for a build from scratch."""
-    folder = home.warehouse
-    for name in ("cityops.duckdb", "cityops.duckdb.wal"):
-        (folder / name).unlink(missing_ok=True)
-    shutil.rmtree(folder / "cityops.duckdb.tmp", ignore_errors=True)
+    from quality.serving import remove_database, working_path
+
+    database = working_path(home)
+    remove_database(database)
+    shutil.rmtree(database.with_name(database.name + ".tmp"), ignore_errors=True)
 
 
 def build(home: Paths, first: dt.date, last: dt.date) -> dict[str, Any]:

@@ -104,12 +104,11 @@ def publish(paths: Paths, *, run_id: str, keep: int = 3) -> Snapshot:
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     name = f"{now:%Y%m%dT%H%M%SZ}-{run_id[:8]}.duckdb"
     staged = folder / "_tmp" / name
-    staged.unlink(missing_ok=True)
+    remove_database(staged)
     try:
         tables = _copy_published_tables(work, staged, now=now, run_id=run_id)
     except Exception:
-        staged.unlink(missing_ok=True)
-        wal_path(staged).unlink(missing_ok=True)
+        remove_database(staged)
         raise
     final = folder / "snapshots" / name
     os.replace(staged, final)
@@ -140,7 +139,7 @@ def _copy_published_tables(work: Path, target: Path, *, now: dt.datetime, run_id
         if any(excluded for _, _, excluded in tables):
             _copy_tables(con, target, published)
         else:
-            _copy_file(work, target)
+            copy_database(work, target)
             con.execute("detach work")
             con.execute("attach ? as snapshot", [str(target)])
             _drop_unpublished(con)
@@ -160,11 +159,22 @@ def wal_path(database: Path) -> Path:
     return database.with_name(database.name + ".wal")
 
 
-def _copy_file(work: Path, target: Path) -> None:
-    """The warehouse file and its write-ahead log, if any (replayed when the copy opens)."""
-    shutil.copyfile(work, target)
-    if wal_path(work).exists():
-        shutil.copyfile(wal_path(work), wal_path(target))
+def remove_database(database: Path) -> None:
+    """Delete a DuckDB file and its write-ahead log, where they exist."""
+    database.unlink(missing_ok=True)
+    wal_path(database).unlink(missing_ok=True)
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """Copy a DuckDB file and its write-ahead log, if any (replayed when the copy opens).
+
+    Whatever was at ``target`` goes first, so no stale log is replayed into the copy. The
+    caller keeps writers away from ``source`` meanwhile.
+    """
+    remove_database(target)
+    shutil.copyfile(source, target)
+    if wal_path(source).exists():
+        shutil.copyfile(wal_path(source), wal_path(target))
 
 
 def _copy_tables(
