@@ -16,14 +16,15 @@ import duckdb
 PART_FILE = "part-0.parquet"
 
 
-def _staging_path(staging: Path, suffix: str) -> Path:
+def staging_path(staging: Path, suffix: str) -> Path:
+    """A new unique path in the staging folder (created if missing); nothing is made there."""
     staging.mkdir(parents=True, exist_ok=True)
     return staging / f"{uuid.uuid4().hex}{suffix}"
 
 
 def stage_parquet(con: duckdb.DuckDBPyConnection, relation: str, staging: Path) -> Path:
     """Write a DuckDB table to a temporary zstd Parquet file beside the lake and return it."""
-    path = _staging_path(staging, ".parquet.tmp")
+    path = staging_path(staging, ".parquet.tmp")
     # The path is generated here, never taken from data; DuckDB's COPY takes no parameter.
     target = str(path).replace("'", "''")
     con.execute(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,13 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from ingestion import lake
 from ingestion.contract import Contract
-from ingestion.read import empty_records, read_file
+from ingestion.read import read_file
 from ingestion.settings import Paths, duckdb_config
-from ingestion.validate import validate
+from ingestion.validate import append, prepare, validate
 
 
 class MissingDelivery(FileNotFoundError):
@@ -176,18 +176,22 @@ def _ingest(
     files: list[Path],
     inventory: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    reads = [
-        read_file(file, contract, entry["path"])
-        for file, entry in zip(files, inventory, strict=True)
-    ]
-    tables = [r.records for r in reads if r.records.num_rows] or [empty_records(contract)]
-    records = pa.concat_tables(tables)
-    rejects = [reject for r in reads for reject in r.rejects]
-    rows_read = sum(r.rows_read for r in reads)
+    rows_read = 0
+    warnings: list[str] = []
     staged_rows = staged_quarantine = None
+    # DuckDB spills what exceeds its memory limit here (beside the lake, removed afterwards).
+    spill = lake.staging_path(paths.staging, ".duckdb.tmp")
     try:
-        with duckdb.connect(config=duckdb_config()) as con:
-            counts = validate(con, records, rejects, contract, day)
+        with duckdb.connect(config={**duckdb_config(), "temp_directory": str(spill)}) as con:
+            prepare(con, contract)
+            # One file at a time: Python holds one file's records, DuckDB the day's.
+            for file, entry in zip(files, inventory, strict=True):
+                read = read_file(file, contract, entry["path"])
+                append(con, read.records, read.rejects)
+                rows_read += read.rows_read
+                warnings += read.warnings
+                del read
+            counts = validate(con, contract, day)
             accounted = counts.rows_written + counts.rows_quarantined + counts.duplicates_dropped
             if accounted != rows_read:
                 raise AccountingError(
@@ -207,6 +211,7 @@ def _ingest(
             lake.unpublish(quarantine_dir)
     finally:
         lake.discard(staged_rows, staged_quarantine)
+        shutil.rmtree(spill, ignore_errors=True)
     return {
         "table": contract.table,
         "source": contract.source,
@@ -221,7 +226,7 @@ def _ingest(
         "duplicates_dropped": counts.duplicates_dropped,
         "duplicates_by_kind": counts.duplicates_by_kind,
         "late_rows": counts.late_rows,
-        "warnings": [warning for r in reads for warning in r.warnings],
+        "warnings": warnings,
     }
 
 

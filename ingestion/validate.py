@@ -1,7 +1,8 @@
 """Type, validate and de-duplicate one partition in DuckDB, with every rule taken from the contract.
 
-Input: the all-text records the readers produced and the records they could not parse.
-Output, as temporary DuckDB tables on the given connection:
+Input: the all-text records the readers produced and the records they could not parse, loaded
+file by file into DuckDB (:func:`prepare`, :func:`append`). Output, as temporary DuckDB tables
+on the given connection:
 
 - ``valid_rows``: typed rows, one per key, newest version kept;
 - ``quarantined_rows``: every rejected record with its reason code, all findings and raw text.
@@ -173,23 +174,50 @@ def _rejects_table(rejects: list[Reject]) -> pa.Table:
     )
 
 
-def validate(
-    con: duckdb.DuckDBPyConnection,
-    records: pa.Table,
-    rejects: list[Reject],
-    contract: Contract,
-    day: dt.date,
-) -> Counts:
-    """Build ``valid_rows`` and ``quarantined_rows`` on ``con`` and return the accounting."""
+def prepare(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
+    """Create the partition's empty input tables on ``con``: ``_records`` and ``_rejects``.
+
+    :func:`append` then loads the delivered files one at a time, so a day's records are held
+    by DuckDB (which spills beyond its ``memory_limit``), not as Arrow tables in Python: a
+    city day of readings (16 M rows in 24 files) took 6.4 GB of process read whole.
+    """
     _register_checks(con, contract)
     con.register("_code_sets_input", _code_sets(contract))
     con.execute("create or replace temp table _code_sets as select * from _code_sets_input")
+    con.unregister("_code_sets_input")
+    columns = ", ".join(f"{ident('__raw__' + f.name)} varchar" for f in contract.fields)
+    con.execute(
+        f"create or replace temp table _records ({columns}, "
+        "_source_file varchar, _source_record bigint, _raw varchar)"
+    )
+    con.register("_rejects_input", _rejects_table([]))
+    con.execute("create or replace temp table _rejects as select * from _rejects_input")
+    con.unregister("_rejects_input")
+
+
+def append(con: duckdb.DuckDBPyConnection, records: pa.Table, rejects: list[Reject]) -> None:
+    """Add one file's parsed records and unparsable records to the tables :func:`prepare` made.
+
+    ``records`` is the readers' all-text table (contract field names, then ``_source_file``,
+    ``_source_record`` and ``_raw``); columns are matched by name.
+    """
     renamed = records.rename_columns(
         [f"__raw__{name}" if not name.startswith("_") else name for name in records.column_names]
     )
-    con.register("_records", renamed)
-    con.register("_rejects", _rejects_table(rejects))
+    con.register("_file_records", renamed)
+    con.execute("insert into _records by name select * from _file_records")
+    con.unregister("_file_records")
+    if rejects:
+        con.register("_file_rejects", _rejects_table(rejects))
+        con.execute("insert into _rejects by name select * from _file_rejects")
+        con.unregister("_file_rejects")
 
+
+def validate(con: duckdb.DuckDBPyConnection, contract: Contract, day: dt.date) -> Counts:
+    """Build ``valid_rows`` and ``quarantined_rows`` on ``con`` and return the accounting.
+
+    The input is what :func:`prepare` and :func:`append` loaded on ``con``.
+    """
     typed = ",\n    ".join(f"{typed_expression(f)} as {ident(f.name)}" for f in contract.fields)
     raws = ", ".join(_raw(f) for f in contract.fields)
     findings = [finding for f in contract.fields for finding in field_findings(f)]

@@ -62,8 +62,9 @@ class MulticolumnValuesWithinKeyedRange(MulticolumnMapMetricProvider):
     def _pandas(cls, column_list: Any, ranges: dict[str, list[float]], **kwargs: Any) -> Any:
         """Map each key to its bounds and compare, vectorised."""
         key, value = column_list.columns
-        low = column_list[key].map({k: r[0] for k, r in ranges.items()})
-        high = column_list[key].map({k: r[1] for k, r in ranges.items()})
+        # As floats: mapping an empty string column keeps its string type otherwise.
+        low = column_list[key].map({k: r[0] for k, r in ranges.items()}).astype("float64")
+        high = column_list[key].map({k: r[1] for k, r in ranges.items()}).astype("float64")
         # A key without a range is not this expectation's business (codes are checked elsewhere).
         return low.isna() | ((column_list[value] >= low) & (column_list[value] <= high))
 

@@ -5,6 +5,8 @@ written). The file-level faults (encoding, truncation, malformed lines) never re
 table; ``test_faults.py`` covers the check that judges them.
 """
 
+import datetime as dt
+
 import pandas as pd
 import pytest
 from stdnum.cn import uscc
@@ -61,6 +63,13 @@ def _failed(outcome, severity=ERROR) -> list[str]:
 def test_clean_frames_pass():
     assert validate(RAW_SUITES["iot_readings"], _readings(), batch="t").failed_checks() == []
     assert validate(RAW_SUITES["enterprises"], _enterprises(), batch="t").failed_checks() == []
+
+
+def test_an_empty_partition_passes_its_error_checks():
+    # A silent feed publishes an empty partition; the volume check judges that, not the suite.
+    # Frames come through Arrow (quality.expectations.data), so empty text columns are `str`.
+    empty = _readings().iloc[0:0].astype({"device_id": "str", "metric": "str"})
+    assert validate(RAW_SUITES["iot_readings"], empty, batch="t").failed_checks(ERROR) == []
 
 
 @pytest.mark.parametrize(
@@ -203,3 +212,31 @@ def test_a_mart_table_is_read_with_only_the_suites_columns(tmp_path):
     assert list(frame.columns) == ["code", "id"]
     assert frame["id"].tolist() == [1, 2]
     assert list(read_table(warehouse, "vitals", "t").columns) == ["id", "code", "detail"]
+
+
+def test_a_lake_partition_keeps_its_columns_but_loads_only_the_suites_values(tmp_path):
+    import duckdb
+
+    from ingestion.settings import paths
+    from quality.expectations.data import read_partition
+
+    home = paths(tmp_path)
+    day = dt.date(2024, 7, 1)
+    folder = home.raw_partition("t", day)
+    folder.mkdir(parents=True)
+    # Two rows; only "code" and "n" are named by the suite.
+    duckdb.sql(
+        "copy (select * from (values (1, 'x', 'long text', true), (null, 'y', 'more', null))"
+        f" as v(n, code, detail, flag)) to '{folder / 'part-0.parquet'}'"
+    )
+    frame = read_partition(home, "t", day, ("code", "n"))
+    # The schema expectation still sees every column, in the file's order …
+    assert list(frame.columns) == ["n", "code", "detail", "flag"]
+    # … with values in the named ones (nullable integers stay integers) and nulls elsewhere.
+    assert frame["code"].tolist() == ["x", "y"]
+    assert str(frame["n"].dtype) == "Int32" and frame["n"].isna().tolist() == [False, True]
+    assert frame["detail"].isna().all() and frame["flag"].isna().all()
+    assert str(frame["flag"].dtype) == "boolean"
+    whole = read_partition(home, "t", day)
+    assert whole["detail"].tolist() == ["long text", "more"]
+    assert read_partition(home, "t", dt.date(2024, 7, 2)) is None

@@ -82,7 +82,7 @@ def build_raw_suite_check(contract: Contract, suite: Suite) -> dg.AssetChecksDef
         paths = cityops.paths()
         outcomes, missing = [], []
         for day in run_days(context):
-            frame = read_partition(paths, contract.table, day)
+            frame = read_partition(paths, contract.table, day, suite.columns)
             if frame is None:  # the volume check fails missing partitions with ERROR
                 missing.append(day.isoformat())
                 continue
