@@ -237,6 +237,8 @@ def test_a_lake_partition_keeps_its_columns_but_loads_only_the_suites_values(tmp
     assert str(frame["n"].dtype) == "Int32" and frame["n"].isna().tolist() == [False, True]
     assert frame["detail"].isna().all() and frame["flag"].isna().all()
     assert str(frame["flag"].dtype) == "boolean"
+    # A column the suite names but the data lacks is missing, as on a whole read.
+    assert list(read_partition(home, "t", day, ("code", "gone")).columns) == list(frame.columns)
     whole = read_partition(home, "t", day)
     assert whole["detail"].tolist() == ["long text", "more"]
     assert read_partition(home, "t", dt.date(2024, 7, 2)) is None
