@@ -455,3 +455,24 @@ def test_the_notification_asset_posts_new_warnings_once(warehouse, robot, monkey
     assert len(robot.at("/hook")) == len(received)
     log = [json.loads(line) for line in (home / "notify" / "deliveries.jsonl").open()]
     assert sum(entry["ok"] for entry in log) == len(keys)
+
+
+def test_unique_combination_reports_each_repeated_key_once_with_its_count(tmp_path):
+    # The generic test (dbt/data-tests/generic/unique_combination.sql) over seven rows:
+    # (1, null) twice and (5, 6) three times repeat (nulls are equal, as in `group by`);
+    # (2, 3) and (2, 4) share a column but not the key.
+    rows = "(1, null), (1, null), (2, 3), (2, 4), (5, 6), (5, 6), (5, 6)"
+    call = (
+        "{{ test_unique_combination(model='(select * from (values " + rows + ") v(a, b))', "
+        "columns=['a', 'b']) }}"
+    )
+    (tmp_path / "warehouse").mkdir()
+    shown = run_dbt(
+        tmp_path, tmp_path / "target", "show", "--inline", call, "--output", "json", "--quiet"
+    )
+    assert shown.returncode == 0, shown.stdout[-3000:] + shown.stderr[-3000:]
+    found = json.loads(shown.stdout)["show"]
+    assert sorted((r["a"], r["b"], r["rows_with_this_key"]) for r in found) == [
+        (1, None, 2),
+        (5, 6, 3),
+    ]
