@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pandas as pd
@@ -17,21 +16,20 @@ import pyarrow as pa
 
 from ingestion.settings import Paths, duckdb_config
 
-
-def _pandas_type(arrow_type: pa.DataType) -> Any:
-    """The pandas type of an Arrow column where Arrow's default would lose what ``.df()`` kept.
-
-    Booleans and integers with nulls would become ``object`` and ``float64``; they stay
-    nullable (``boolean``, ``Int64`` …). None keeps Arrow's default (strings are pandas'
-    Arrow-backed ``str`` either way).
-    """
-    if pa.types.is_boolean(arrow_type):
-        return pd.BooleanDtype()
-    if pa.types.is_integer(arrow_type):
-        return pd.api.types.pandas_dtype(
-            str(arrow_type).replace("int", "Int").replace("uInt", "UInt")
-        )
-    return None
+# Arrow's defaults would turn booleans and integers with nulls into ``object`` and ``float64``;
+# they stay nullable, as with ``.df()``. Other types keep Arrow's default (strings become pandas'
+# Arrow-backed ``str`` either way).
+_NULLABLE = {
+    pa.bool_(): pd.BooleanDtype(),
+    pa.int8(): pd.Int8Dtype(),
+    pa.int16(): pd.Int16Dtype(),
+    pa.int32(): pd.Int32Dtype(),
+    pa.int64(): pd.Int64Dtype(),
+    pa.uint8(): pd.UInt8Dtype(),
+    pa.uint16(): pd.UInt16Dtype(),
+    pa.uint32(): pd.UInt32Dtype(),
+    pa.uint64(): pd.UInt64Dtype(),
+}
 
 
 def _without_decimals(table: pa.Table) -> pa.Table:
@@ -54,7 +52,7 @@ def frame(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
     2.6 GB, with the same string, float and timestamp columns (docs/performance.md).
     """
     return _without_decimals(relation.to_arrow_table()).to_pandas(
-        types_mapper=_pandas_type, date_as_object=False
+        types_mapper=_NULLABLE.get, date_as_object=False
     )
 
 
