@@ -5,9 +5,11 @@ The day-by-day home receives each delivery day's partitions only when that day i
 late records, corrections delivered a day later and orders that stay open across days all take
 the incremental path. The window alternates between the two ways of giving it: the
 environment (``CITYOPS_MIN_DT``/``CITYOPS_MAX_DT``, as Dagster does) and ``--vars`` (as an
-analyst does by hand).
+analyst does by hand). After each day's build, every row it wrote must lie inside the
+``row_filter`` of its model's windowed PII test, which on a daily build scans only those rows.
 """
 
+import json
 import shutil
 from pathlib import Path
 
@@ -42,6 +44,60 @@ def _copy_day(lake: Path, target_lake: Path, day: str) -> None:
         shutil.copy2(log, target_lake / "_ingestion_log" / log.parent.name / log.name)
 
 
+# How a windowed test's row_filter names the window's first day (dbt/models/**/*.yml).
+MIN_DT = "{{ var('min_dt', none) or env_var('CITYOPS_MIN_DT', '') }}"
+
+
+def _windowed_tests(target: Path) -> dict[tuple[str, str], str]:
+    """(schema, model) → the ``row_filter`` of its windowed ``no_clear_pii`` test."""
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    filters = {}
+    for node in manifest["nodes"].values():
+        metadata = node.get("test_metadata") or {}
+        row_filter = metadata.get("kwargs", {}).get("row_filter")
+        if metadata.get("name") == "no_clear_pii" and row_filter:
+            assert MIN_DT in row_filter, row_filter
+            model = manifest["nodes"][node["attached_node"]]
+            filters[(model["schema"], model["name"])] = row_filter
+    return filters
+
+
+def _rows_written_outside_the_filter(warehouse: Path, before: Path, filters, day) -> dict:
+    """Per windowed model: (rows changed by the day's build, how many its row_filter misses).
+
+    A windowed PII scan reads only the rows its filter selects, so every row a day's build
+    wrote (a row of the table after the build that was not there before) must be among them.
+    """
+    found = {}
+    with duckdb.connect() as connection:
+        # Under its own name: the views' SQL names the catalogue `cityops`.
+        connection.execute(f"attach '{warehouse}' as cityops (read_only)")
+        connection.execute(f"attach '{before}' as before_build (read_only)")
+        for (schema, model), row_filter in filters.items():
+            condition = row_filter.replace(MIN_DT, day)
+            changed = (
+                f"select * from cityops.{schema}.{model} "
+                f"except all select * from before_build.{schema}__{model}"
+            )
+            found[model] = connection.execute(
+                f"select count(*), count(*) filter (where not ({condition})) from ({changed})"
+            ).fetchone()
+    return found
+
+
+def _keep_tables(warehouse: Path, before: Path, tables) -> None:
+    """Copy ``tables`` of the warehouse into a new database file ``before``."""
+    before.unlink(missing_ok=True)
+    with duckdb.connect() as connection:
+        connection.execute(f"attach '{warehouse}' as cityops (read_only)")
+        connection.execute(f"attach '{before}' as before_build")
+        for schema, model in tables:
+            connection.execute(
+                f"create table before_build.{schema}__{model} "
+                f"as select * from cityops.{schema}.{model}"
+            )
+
+
 def _comparable(connection, schema, table):
     """A select of the table with doubles rounded: parallel sums may differ in the last bit."""
     columns = connection.execute(
@@ -68,7 +124,13 @@ def test_a_full_build_and_a_sequence_of_daily_incremental_builds_give_identical_
     assert len(days) >= 4
     daily_target = tmp_path / "daily_target"
     assert run_dbt(daily_home, daily_target, "seed").returncode == 0
+    warehouse = daily_home / "warehouse" / "cityops.duckdb"
+    before = tmp_path / "before_build.duckdb"
+    filters = {}
+    written = {}
     for number, day in enumerate(days):
+        if number:  # before the day's partitions arrive: the lake views change with them
+            _keep_tables(warehouse, before, filters)
         _copy_day(lake_paths.lake, daily_home / "lake", day)
         if number % 2:
             window = f"{{min_dt: {day}, max_dt: {day}}}"
@@ -84,6 +146,14 @@ def test_a_full_build_and_a_sequence_of_daily_incremental_builds_give_identical_
             assert f"cast('{day}' as date) and cast('{day}' as date)" in compiled.read_text(
                 encoding="utf-8"
             )
+            # Every row the day's build wrote is in its windowed PII tests' row_filter.
+            for model, counts in _rows_written_outside_the_filter(
+                warehouse, before, filters, day
+            ).items():
+                written[model] = written.get(model, 0) + counts[0]
+                assert counts[1] == 0, f"{day}: {model} wrote {counts[1]} rows outside the filter"
+        else:
+            filters = _windowed_tests(daily_target)
 
     with duckdb.connect() as connection:
         connection.execute(
@@ -113,3 +183,14 @@ def test_a_full_build_and_a_sequence_of_daily_incremental_builds_give_identical_
         ).fetchone()[0]
     assert rows > 10_000
     assert differences == {}
+    # The check above was not vacuous: each windowed model's daily builds wrote rows.
+    assert {schema_model[1] for schema_model in filters} >= {
+        "stg_iot__readings",
+        "fct_device_readings_hourly",
+        "int_hotline_order_versions",
+        "int_grid_case_versions",
+        "fct_hotline_orders",
+        "fct_grid_cases",
+        "fct_city_events",
+    }
+    assert all(written[model] > 0 for _, model in filters), written
