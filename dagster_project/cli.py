@@ -633,6 +633,8 @@ def publish(
         elif not show:
             snapshot = serving.publish(home, run_id=f"manual-{os.getpid()}")
             console.print(f"Published {snapshot.name}: {snapshot.table_count} tables.")
+            if snapshot.held_back:
+                err.print(f"[yellow]Slow publication: {snapshot.copy_note()}.[/yellow]")
     except serving.PublishError as error:
         err.print(f"[red]{error}[/red]")
         raise typer.Exit(code=2) from error
@@ -645,7 +647,7 @@ def publish(
         else:
             console.print(
                 f"{label}: {found.name}  published {found.published_at:%Y-%m-%d %H:%M:%S %Z}  "
-                f"run {found.run_id}  {found.table_count} tables"
+                f"run {found.run_id}  {found.table_count} tables  {found.copy_note()}"
             )
     console.print(f"Readers open {serving.serving_path(home)} (read-only).")
 

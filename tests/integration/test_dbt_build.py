@@ -15,6 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingestion.settings import paths
+from quality import serving
 from tests.integration.dbt_runner import run_dbt
 
 pytestmark = pytest.mark.integration
@@ -63,6 +65,15 @@ def test_dbt_build_runs_every_model_seed_data_test_and_unit_test(warehouse):
     assert statuses <= {"success", "pass"}, statuses
     kinds = {result["unique_id"].split(".")[0] for result in results}
     assert {"model", "seed", "test", "unit_test"} <= kinds
+
+
+def test_the_built_warehouse_is_published_by_copying_its_file(warehouse):
+    # A model materialized as a table in staging or restricted would send every publication
+    # down the table-by-table copy (5 times slower at a district-year; quality/serving.py).
+    home, _, _ = warehouse
+    snapshot = serving.current_snapshot(paths(home))
+    assert snapshot is not None
+    assert (snapshot.copy_method, snapshot.held_back) == (serving.FILE_COPY, ())
 
 
 def _text_columns(connection):

@@ -145,6 +145,10 @@ def test_build_warehouse_materializes_every_dbt_asset_for_a_day(day_build):
     # After the checks: the serving snapshot, then the notifications that read it.
     assert {("serving", "snapshot"), ("vitals", "warning_notifications")} <= materialized
     assert (tmp_path / "serving" / "current.duckdb").resolve().exists()
+    (snapshot,) = [e for e in events if tuple(e.asset_key.path) == ("serving", "snapshot")]
+    metadata = snapshot.materialization.metadata
+    assert metadata["copy_method"].value == "file"
+    assert metadata["held_back"].value == []
     # The foundation step's tests on the lake's readings view check the day's deliveries only.
     (compiled,) = (tmp_path / "dbt").glob(
         f"{result.run_id[:8]}-cityops_dbt_foundation/compiled/**/"

@@ -56,6 +56,10 @@ def test_publish_copies_the_marts_but_not_restricted_or_staging(tmp_path):
     assert {"vitals", "_serving"} <= schemas
     assert not {"restricted", "staging"} & schemas
     assert list((tmp_path / "serving" / "_tmp").iterdir()) == []
+    # The staging table forced the table-by-table copy, and the snapshot says so.
+    assert (snapshot.copy_method, snapshot.held_back) == (serving.TABLE_COPY, ("staging.scratch",))
+    assert serving.describe(snapshot.path) == snapshot
+    assert "staging.scratch" in snapshot.copy_note()
 
 
 def _warehouse_of_views(home, lake_file):
@@ -121,6 +125,8 @@ def test_a_warehouse_of_tables_and_views_is_copied_whole_without_its_views(tmp_p
         ).fetchone() == ("预警事件",)
     assert list((tmp_path / "serving" / "_tmp").iterdir()) == []
     assert not list((tmp_path / "serving" / "snapshots").glob("*.wal"))
+    assert (snapshot.copy_method, snapshot.held_back) == (serving.FILE_COPY, ())
+    assert serving.describe(snapshot.path) == snapshot
 
 
 def test_rows_still_in_the_warehouse_write_ahead_log_reach_the_snapshot(tmp_path):
@@ -163,6 +169,36 @@ def test_clear_data_in_a_restricted_table_never_reaches_the_snapshot_file(tmp_pa
         ("vitals.fct_warning_events",),
     ]
     assert found["snapshot"] == ("tables", 2)
+    assert snapshot.held_back == ("restricted.callers",)
+    assert serving.describe(snapshot.path).copy_method == serving.TABLE_COPY
+
+
+def test_cityops_publish_warns_when_a_table_forces_the_slow_copy(tmp_path):
+    from typer.testing import CliRunner
+
+    from dagster_project.cli import app
+
+    _warehouse_of_views(tmp_path, tmp_path / "people.parquet")
+    env = {"CITYOPS_HOME": str(tmp_path)}
+    whole = CliRunner().invoke(app, ["publish"], env=env)
+    assert whole.exit_code == 0, whole.output
+    assert "current:" in whole.stdout and "copied as one file" in whole.stdout
+    assert "Slow publication" not in whole.stderr
+    with duckdb.connect(str(tmp_path / "warehouse" / "cityops.duckdb")) as con:
+        con.execute("create table staging.scratch as select 1 as x")
+
+    slow = CliRunner().invoke(app, ["publish"], env=env)
+
+    assert slow.exit_code == 0, slow.output
+    assert "Slow publication" in slow.stderr and "staging.scratch" in slow.stderr
+    # Both snapshots (two files, though published within one second), each with how it was
+    # copied.
+    status = CliRunner().invoke(app, ["publish", "--status"], env=env)
+    current, previous = (
+        next(line for line in status.stdout.splitlines() if line.startswith(label))
+        for label in ("current:", "previous:")
+    )
+    assert "table by table" in current and "copied as one file" in previous
 
 
 WRITER = """

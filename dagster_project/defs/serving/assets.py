@@ -30,12 +30,18 @@ def serving_snapshot(
 ) -> dg.MaterializeResult:
     """Publish the working warehouse that this run built and checked."""
     snapshot = publish(cityops.paths(), run_id=context.run_id)
-    context.log.info(f"Published {snapshot.path} ({snapshot.table_count} tables)")
+    message = f"Published {snapshot.path} ({snapshot.table_count} tables), {snapshot.copy_note()}"
+    if snapshot.held_back:
+        context.log.warning(message)
+    else:
+        context.log.info(message)
     return dg.MaterializeResult(
         metadata={
             "path": str(snapshot.path),
             "tables": snapshot.table_count,
             "published_at": snapshot.published_at.isoformat(),
+            "copy_method": snapshot.copy_method,
+            "held_back": list(snapshot.held_back),
         }
     )
 
