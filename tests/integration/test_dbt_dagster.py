@@ -81,6 +81,25 @@ def test_dbt_tests_are_asset_checks_and_the_job_builds_everything(graph):
     assert len(DBT_ASSETS) == 3
 
 
+def test_the_dbt_resource_knows_its_version_without_starting_dbt(monkeypatch):
+    from importlib import metadata
+
+    import dagster_dbt.core.resource as dagster_dbt_resource
+
+    from dagster_project.defs.transformation.resources import dbt_resource
+
+    def started(command, *args, **kwargs):
+        raise AssertionError(f"started {command}")
+
+    monkeypatch.setattr(dagster_dbt_resource, "check_output", started)
+    # The venv's own dbt: its version is the installed dbt-core's, read without a process.
+    assert str(dbt_resource()._cli_version) == metadata.version("dbt-core")
+    # Any other dbt executable is still asked (here: the patched `dbt --version`).
+    other = dbt_resource().model_copy(update={"dbt_executable": "dbt"})
+    with pytest.raises(AssertionError, match="started"):
+        _ = other._cli_version
+
+
 def test_a_partition_range_becomes_the_dbt_delivery_window():
     window = dg.TimeWindow(
         DAILY.time_window_for_partition_key("2024-07-02").start,
