@@ -84,8 +84,11 @@ road_hours as (
         area_level,
         area_code,
         hour_at as period_start,
-        sum(speed_kmh * vehicles) / sum(vehicles) as speed_kmh,
-        sum(travel_time_ratio * vehicles) / sum(vehicles) - 1 as extra_travel_time,
+        -- Rounded to 1e-6 before the TPI bands and the rounding to 0.1 below: a parallel sum
+        -- adds in no fixed order, and its last bits would otherwise decide a value lying on
+        -- a band edge or on x.x5 (as in fct_device_readings_hourly).
+        round(sum(speed_kmh * vehicles) / sum(vehicles), 6) as speed_kmh,
+        round(sum(travel_time_ratio * vehicles) / sum(vehicles) - 1, 6) as extra_travel_time,
         100.0 * count(*) filter (where speed_kmh <= 20) / count(*) as congested_share,
         count(*) as segment_count
     from segment_areas
