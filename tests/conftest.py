@@ -42,9 +42,28 @@ def work_group(nodeid: str) -> str:
     return module
 
 
+# The longest units of work, longest first (seconds on one worker, 2026-11-26). xdist hands
+# out units in collection order, and by default reorders them by their number of tests: the
+# `cli` group, few tests but 410 s, then started last, and the other worker idled for its
+# last 400 s (a 19 min 39 s run). Longest first, the two workers end close together.
+SLOWEST_FIRST = (
+    "tests/integration/test_bench.py",  # 578 s: `cityops bench --scale small`
+    "warehouse",  # ≈ 500 s
+    "cli",  # ≈ 410 s
+    "tests/integration/test_dbt_dagster.py",  # 161 s
+    "tests/integration/test_operations.py",  # 131 s
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Put the slowest units of work first (a stable sort: the order within a unit stays)."""
+    rank = {unit: number for number, unit in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(work_group(item.nodeid), len(rank)))
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """xdist's scope scheduling, with :func:`work_group` as the scope.
+    """xdist's scope scheduling, with :func:`work_group` as the scope, in collection order.
 
     (``--dist loadgroup`` with ``xdist_group`` marks would say the same, but with pytest 9.2
     and pytest-xdist 3.8 the marks are ignored: xdist renames ``item._nodeid``, which pytest 9.2
@@ -56,6 +75,8 @@ def pytest_xdist_make_scheduler(config, log):
         def _split_scope(self, nodeid: str) -> str:
             return work_group(nodeid)
 
+    # The order of SLOWEST_FIRST, not xdist's by number of tests (--no-loadscope-reorder).
+    config.option.loadscopereorder = False
     return SharedFixtureScheduling(config, log)
 
 
