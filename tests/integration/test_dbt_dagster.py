@@ -140,8 +140,16 @@ def day_build(small_lake, tmp_path_factory, graph):
         "run_config": {"resources": {"cityops": {"config": {"home": str(home)}}}},
         "raise_on_error": False,
     }
+    import dagster_dbt.core.resource as dagster_dbt_resource
+
+    def no_version_process(command, *args, **kwargs):
+        raise AssertionError(f"dagster-dbt started {command} (CityopsDbtCliResource)")
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CITYOPS_PII_KEY", TEST_KEY)
+        # The whole run, end to end, without a `dbt --version` process: were dagster-dbt to
+        # ask for the version another way, the resource's override would go unused unseen.
+        patch.setattr(dagster_dbt_resource, "check_output", no_version_process)
         result = defs.resolve_job_def("build_warehouse").execute_in_process(**run)
     return home, run, result
 
