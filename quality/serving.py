@@ -74,9 +74,9 @@ class Snapshot:
     published_at: dt.datetime
     run_id: str
     table_count: int
-    copy_method: str = FILE_COPY
+    copy_method: str
     # Base tables in unpublished schemas, which made the copy go table by table.
-    held_back: tuple[str, ...] = ()
+    held_back: tuple[str, ...]
 
     @property
     def name(self) -> str:
@@ -132,7 +132,7 @@ def publish(paths: Paths, *, run_id: str, keep: int = 3) -> Snapshot:
     staged = folder / "_tmp" / name
     remove_database(staged)
     try:
-        tables, held_back = _copy_published_tables(work, staged, now=now, run_id=run_id)
+        tables, method, held_back = _copy_published_tables(work, staged, now=now, run_id=run_id)
     except Exception:
         remove_database(staged)
         raise
@@ -140,14 +140,13 @@ def publish(paths: Paths, *, run_id: str, keep: int = 3) -> Snapshot:
     os.replace(staged, final)
     _switch(folder, final)
     _prune(folder, keep=keep)
-    method = TABLE_COPY if held_back else FILE_COPY
     return Snapshot(final, now, run_id, tables, method, held_back)
 
 
 def _copy_published_tables(
     work: Path, target: Path, *, now: dt.datetime, run_id: str
-) -> tuple[int, tuple[str, ...]]:
-    """Copy into ``target``; (tables published, base tables held back in unpublished schemas)."""
+) -> tuple[int, str, tuple[str, ...]]:
+    """Copy into ``target``; (tables published, how, base tables in unpublished schemas)."""
     with duckdb.connect(config=duckdb_config(COPY_MEMORY_LIMIT)) as con:
         con.execute("set enable_progress_bar = false")
         # Row order means nothing to a dashboard; not keeping it lets a copy of hundreds of
@@ -165,9 +164,10 @@ def _copy_published_tables(
         ).fetchall()
         published = [(schema, table) for schema, table, excluded in tables if not excluded]
         held_back = tuple(f"{schema}.{table}" for schema, table, excluded in tables if excluded)
+        method = TABLE_COPY if held_back else FILE_COPY
         if not any(schema == "vitals" for schema, _ in published):
             raise PublishError(f"{work} holds no marts (no vitals schema): nothing to publish.")
-        if held_back:
+        if method == TABLE_COPY:
             _copy_tables(con, target, published)
         else:
             copy_database(work, target)
@@ -179,11 +179,11 @@ def _copy_published_tables(
             "create table snapshot._serving.snapshot as select ?::timestamptz as published_at, "
             "?::varchar as run_id, ?::integer as table_count, ?::varchar as copy_method, "
             "?::varchar[] as held_back",
-            [now, run_id, len(published), TABLE_COPY if held_back else FILE_COPY, held_back],
+            [now, run_id, len(published), method, held_back],
         )
         con.execute("checkpoint snapshot")
         con.execute("detach snapshot")
-    return len(published), held_back
+    return len(published), method, held_back
 
 
 def wal_path(database: Path) -> Path:
