@@ -55,6 +55,19 @@ SLOWEST_FIRST = (
 )
 
 
+def pytest_configure(config):
+    """Fail on a scheduling entry that names no group or test file (a typo would be ignored)."""
+    named = set(SLOWEST_FIRST) - set(SHARED_FIXTURE_GROUPS)
+    for modules in SHARED_FIXTURE_GROUPS.values():
+        named.update(modules)
+    missing = sorted(name for name in named if not (config.rootpath / name).is_file())
+    if missing:
+        raise pytest.UsageError(
+            f"tests/conftest.py schedules {missing}: neither a group of SHARED_FIXTURE_GROUPS "
+            "nor a test file"
+        )
+
+
 def pytest_collection_modifyitems(config, items):
     """Put the slowest units of work first (a stable sort: the order within a unit stays)."""
     rank = {unit: number for number, unit in enumerate(SLOWEST_FIRST)}
