@@ -22,6 +22,7 @@ from rich.table import Table
 from dagster_project.cli_bench import app as bench_app
 from dagster_project.cli_catalog import app as catalog_app
 from dagster_project.cli_dashboards import app as dashboards_app
+from dagster_project.cli_progress import LineProgress, progress
 from dagster_project.cli_quality import collect_run, quality
 from ingestion.settings import Paths, paths
 
@@ -47,14 +48,13 @@ DEMO_START = dt.date(2024, 7, 1)
 DEMO_DAYS = 30
 
 
-def _progress() -> Progress:
-    return Progress(
+def _progress() -> Progress | LineProgress:
+    return progress(
+        err,
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=err,
-        transient=False,
     )
 
 

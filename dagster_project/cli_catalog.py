@@ -17,6 +17,8 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from dagster_project.cli_progress import LineProgress, progress
+
 app = typer.Typer(
     help=(
         "城运主题数据资源目录 — the data-resource catalogue of the topic database, generated "
@@ -57,13 +59,9 @@ DbtCatalogOption = Annotated[
 ]
 
 
-def _progress() -> Progress:
-    return Progress(
-        SpinnerColumn(),
-        TextColumn("[bold]{task.description}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=False,
+def _progress() -> Progress | LineProgress:
+    return progress(
+        err, SpinnerColumn(), TextColumn("[bold]{task.description}"), TimeElapsedColumn()
     )
 
 
