@@ -9,7 +9,7 @@ longest history plus one.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 
@@ -26,8 +26,12 @@ class Scale:
     description: str = ""
 
     def __post_init__(self) -> None:
-        if len(self.histories) < 2 or list(self.histories) != sorted(set(self.histories)):
-            raise ValueError(f"{self.name}: histories must be ≥ 2 ascending lengths")
+        if (
+            len(self.histories) < 2
+            or list(self.histories) != sorted(set(self.histories))
+            or self.histories[0] < 1
+        ):
+            raise ValueError(f"{self.name}: histories must be ≥ 2 ascending lengths of ≥ 1 day")
 
     @property
     def days(self) -> int:
@@ -37,6 +41,18 @@ class Scale:
     def day(self, number: int) -> dt.date:
         """The date of delivery day ``number`` (1-based)."""
         return self.start + dt.timedelta(days=number - 1)
+
+    def with_histories(self, histories: tuple[int, ...]) -> Scale:
+        """The same data at other history lengths (fewer days: a shorter run), said so."""
+        if histories == self.histories:
+            return self
+        return replace(
+            self,
+            histories=histories,
+            description=f"{self.description}; histories set to "
+            f"{', '.join(map(str, histories))} days instead of "
+            f"{', '.join(map(str, self.histories))}",
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready description (dates as ISO strings)."""

@@ -50,6 +50,14 @@ def bench(
     repeat: Annotated[
         int, typer.Option(min=1, help="Timed runs of each dashboard query (after one warm-up).")
     ] = 20,
+    histories: Annotated[
+        str | None,
+        typer.Option(
+            help="History lengths in days instead of the scale's, ascending and comma-separated "
+            "(e.g. `3,6`: 7 days generated). The report names them; for a shorter run at the "
+            "scale's daily volume.",
+        ),
+    ] = None,
     work: Annotated[
         Path | None,
         typer.Option(
@@ -88,6 +96,14 @@ def bench(
     if resume and work is None:
         raise typer.BadParameter("--resume needs the --work folder of the interrupted run")
     chosen = SCALES[scale]
+    if histories is not None:
+        try:
+            chosen = chosen.with_histories(tuple(int(part) for part in histories.split(",")))
+        except ValueError as error:
+            raise typer.BadParameter(
+                f"{histories!r}: two or more ascending day counts, e.g. 3,6",
+                param_hint="--histories",
+            ) from error
     folder = (out or paths().home / "bench" / scale).resolve()
     scratch = (work or Path(tempfile.mkdtemp(prefix=f"cityops-bench-{scale}-"))).resolve()
     started_at = dt.datetime.now(dt.UTC)

@@ -103,3 +103,29 @@ def test_a_test_compiled_to_where_false_counts_as_empty():
     scan = "select distinct device_id as value from t where device_id is not null"
     assert not _is_empty_test(scan)
     assert not _is_empty_test("select * from t where false_alarm")  # a column named false_…
+
+
+def test_other_history_lengths_keep_the_scale_and_say_so_in_its_description():
+    city = SCALES["city"]
+    short = city.with_histories((3, 6))
+    assert (short.name, short.scale, short.start) == (city.name, city.scale, city.start)
+    assert short.days == 7  # the longest history and its one-day build
+    assert "histories set to 3, 6 days instead of 30, 90" in short.description
+    assert city.with_histories(city.histories) is city
+    for wrong in ((6,), (6, 3), (3, 3), (0, 2)):
+        with pytest.raises(ValueError, match="ascending"):
+            city.with_histories(wrong)
+
+
+def test_bench_rejects_malformed_histories_before_any_work(tmp_path):
+    from typer.testing import CliRunner
+
+    from dagster_project.cli import app
+
+    for wrong in ("6", "6,3", "a,b"):
+        result = CliRunner().invoke(
+            app, ["bench", "--scale", "city", "--histories", wrong, "--work", str(tmp_path / "w")]
+        )
+        assert result.exit_code == 2, result.output
+        assert "--histories" in result.output
+    assert not (tmp_path / "w").exists()
