@@ -14,6 +14,7 @@ from dagster_project.defs.transformation.assets import (
     DBT_ASSETS,
     delivery_window,
     run_delivery_window,
+    tests_of_the_daily_step,
 )
 from ingestion.settings import paths
 from tests.integration.dbt_runner import TEST_KEY
@@ -29,6 +30,8 @@ INCREMENTAL = {
     ("events", "fct_city_events"),
     ("things", "fct_device_readings_hourly"),
 }
+# A fact's relationship to a dimension of the foundation step.
+DIMENSION_TEST = "relationships_fct_hotline_orders_street_code__street_code__ref_dim_streets_"
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +158,7 @@ def day_build(small_lake, tmp_path_factory, graph):
 
 
 def test_build_warehouse_materializes_every_dbt_asset_for_a_day(day_build):
-    tmp_path, _, result = day_build
+    tmp_path, run, result = day_build
     assert result.success
     events = result.get_asset_materialization_events()
     materialized = {tuple(event.asset_key.path) for event in events}
@@ -168,6 +171,33 @@ def test_build_warehouse_materializes_every_dbt_asset_for_a_day(day_build):
     ]
     assert len(evaluations) > 200
     assert [e.check_name for e in evaluations if not e.passed] == []
+    # Every planned check is evaluated, in the step that owns it: a relationship from a fact
+    # to a dimension ran in the marts step, where dagster-dbt logged it as an observation.
+    # (Planned events are written when the run starts, into the instance's log only.)
+    logged = [entry.dagster_event for entry in run["instance"].all_logs(result.run_id)]
+    planned = {
+        (tuple(event.event_specific_data.asset_key.path), event.event_specific_data.check_name)
+        for event in logged
+        if event is not None and event.event_type_value == "ASSET_CHECK_EVALUATION_PLANNED"
+    }
+    assert planned == {(tuple(e.asset_key.path), e.check_name) for e in evaluations}
+    daily_step_tests = set(tests_of_the_daily_step())
+    assert (("events", "fct_hotline_orders"), DIMENSION_TEST) in planned
+    assert DIMENSION_TEST in daily_step_tests
+    # dbt tests Dagster does not model as checks (a singular test on several models, a
+    # relationship to a model of a later step) run too, and are logged as observations; none
+    # of the daily step's tests may be among them (each ran twice before, once as one).
+    observed = {
+        event.asset_observation_data.asset_observation.metadata["unique_id"].text.split(".")[2]
+        for event in logged
+        if event is not None
+        and event.event_type_value == "ASSET_OBSERVATION"
+        and "unique_id" in event.asset_observation_data.asset_observation.metadata
+    }
+    assert "vital_signs_cover_every_indicator_and_day" in observed  # the query above sees them
+    # A fact's relationship to a model of the marts step runs with the marts (docs/decisions.md).
+    assert "relationships_fct_hotline_orders_caller_key__caller_key__ref_dim_callers_" in observed
+    assert observed.isdisjoint(daily_step_tests)
     assert (tmp_path / "warehouse" / "cityops.duckdb").exists()
     # After the checks: the serving snapshot, then the notifications that read it.
     assert {("serving", "snapshot"), ("vitals", "warning_notifications")} <= materialized
