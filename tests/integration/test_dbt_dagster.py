@@ -12,9 +12,9 @@ import yaml
 from dagster_project.defs.ingestion.partitions import DAILY
 from dagster_project.defs.transformation.assets import (
     DBT_ASSETS,
+    daily_step_tests,
     delivery_window,
     run_delivery_window,
-    tests_of_the_daily_step,
 )
 from ingestion.settings import paths
 from tests.integration.dbt_runner import TEST_KEY
@@ -181,9 +181,9 @@ def test_build_warehouse_materializes_every_dbt_asset_for_a_day(day_build):
         if event is not None and event.event_type_value == "ASSET_CHECK_EVALUATION_PLANNED"
     }
     assert planned == {(tuple(e.asset_key.path), e.check_name) for e in evaluations}
-    daily_step_tests = set(tests_of_the_daily_step())
+    in_daily_step = set(daily_step_tests())
     assert (("events", "fct_hotline_orders"), DIMENSION_TEST) in planned
-    assert DIMENSION_TEST in daily_step_tests
+    assert DIMENSION_TEST in in_daily_step
     # dbt tests Dagster does not model as checks (a singular test on several models, a
     # relationship to a model of a later step) run too, and are logged as observations; none
     # of the daily step's tests may be among them (the relationships to dim_streets and
@@ -198,7 +198,7 @@ def test_build_warehouse_materializes_every_dbt_asset_for_a_day(day_build):
     assert "vital_signs_cover_every_indicator_and_day" in observed  # the query above sees them
     # A fact's relationship to a model of the marts step runs with the marts (docs/decisions.md).
     assert "relationships_fct_hotline_orders_caller_key__caller_key__ref_dim_callers_" in observed
-    assert observed.isdisjoint(daily_step_tests)
+    assert observed.isdisjoint(in_daily_step)
     assert (tmp_path / "warehouse" / "cityops.duckdb").exists()
     # After the checks: the serving snapshot, then the notifications that read it.
     assert {("serving", "snapshot"), ("vitals", "warning_notifications")} <= materialized

@@ -101,7 +101,7 @@ class CityopsDbtTranslator(DagsterDbtTranslator):
 TRANSLATOR = CityopsDbtTranslator()
 
 
-def tests_of_the_daily_step() -> list[str]:
+def daily_step_tests() -> list[str]:
     """Tests on an incremental model whose other models the foundation step builds.
 
     A relationship from a fact to a dimension (``fct_hotline_orders.street_code`` to
@@ -135,7 +135,7 @@ def tests_of_the_daily_step() -> list[str]:
     return sorted(names)
 
 
-DAILY_STEP_TESTS = " ".join(tests_of_the_daily_step())
+DAILY_STEP_TESTS = " ".join(daily_step_tests())
 
 
 def delivery_window(context: dg.AssetExecutionContext) -> dict[str, str]:
