@@ -20,7 +20,7 @@ The project runs in three steps so that no step is both upstream and downstream 
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from typing import Any
 
@@ -50,25 +50,31 @@ def _manifest() -> Mapping[str, Any]:
     return json.loads(DBT_PROJECT.manifest_path.read_text(encoding="utf-8"))
 
 
+def _reachable(starts: Iterable[str], neighbours: Callable[[str], Iterable[str]]) -> set[str]:
+    """Every manifest node reached from ``starts`` (excluded) by following ``neighbours``."""
+    seen: set[str] = set()
+    stack = list(starts)
+    while stack:
+        for node_id in neighbours(stack.pop()):
+            if node_id not in seen:
+                seen.add(node_id)
+                stack.append(node_id)
+    return seen
+
+
 def _raw_sources_upstream_of(unique_id: str) -> list[dg.AssetKey]:
     """The lake tables (dbt sources) a model reads, directly or through other models."""
     manifest = _manifest()
-    seen: set[str] = set()
-    keys: set[tuple[str, ...]] = set()
-    stack = [unique_id]
-    while stack:
-        node_id = stack.pop()
-        if node_id in seen:
-            continue
-        seen.add(node_id)
+    upstream = _reachable(
+        [unique_id],
+        lambda node_id: manifest["nodes"].get(node_id, {}).get("depends_on", {}).get("nodes", []),
+    )
+    keys = set()
+    for node_id in upstream:
         if node_id.startswith("source."):
-            source = manifest["sources"][node_id]
-            key = source.get("meta", {}).get("dagster", {}).get("asset_key")
-            if key:
+            meta = manifest["sources"][node_id].get("meta", {})
+            if key := meta.get("dagster", {}).get("asset_key"):
                 keys.add(tuple(key))
-            continue
-        node = manifest["nodes"].get(node_id, {})
-        stack.extend(node.get("depends_on", {}).get("nodes", []))
     return [dg.AssetKey(list(key)) for key in sorted(keys)]
 
 
@@ -118,13 +124,9 @@ def daily_step_tests() -> list[str]:
         for unique_id, node in nodes.items()
         if node["resource_type"] == "model" and node["config"].get("materialized") == "incremental"
     }
-    after_the_facts: set[str] = set()
-    stack = list(incremental)
-    while stack:
-        for child in manifest["child_map"].get(stack.pop(), []):
-            if child not in after_the_facts:
-                after_the_facts.add(child)
-                stack.append(child)
+    after_the_facts = _reachable(
+        incremental, lambda node_id: manifest["child_map"].get(node_id, ())
+    )
     names = []
     for node in nodes.values():
         if node["resource_type"] != "test" or node.get("attached_node") not in incremental:
