@@ -61,6 +61,16 @@ def test_dagster_definitions_validate_passes(tmp_path):
     assert "All code locations passed validation" in validated.stderr + validated.stdout
 
 
+def test_every_job_runs_its_steps_in_the_run_process():
+    # The daemon and `dagster dev` launch runs with the job's executor; Dagster's default
+    # (multiprocess) would re-import the definitions in a new process for every step.
+    from dagster_project.definitions import defs
+
+    jobs = {job.name: job.executor_def.name for job in defs.resolve_all_job_defs()}
+    assert {"daily_pipeline", "ingest_sources", "build_warehouse", "__ASSET_JOB"} <= set(jobs)
+    assert set(jobs.values()) == {dg.in_process_executor.name}, jobs
+
+
 def test_a_daily_pipeline_backfill_runs_day_by_day_and_a_warehouse_backfill_in_one_run():
     from dagster_project.definitions import defs
 
