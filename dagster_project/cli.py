@@ -147,12 +147,33 @@ def _already_generated(home: Paths, wanted: dict[str, Any]) -> bool:
     )
 
 
+# The instance's dagster.yaml as cityops writes it. Runs the daemon launches (schedule, sensors,
+# backfills and launches in the UI) wait in Dagster's run queue and start one at a time: every
+# build writes the one working warehouse, and DuckDB refuses a second writer's lock, so two
+# builds at once fail (Dagster's default is 10 runs at once). One run already keeps the
+# 2 cores busy (docs/decisions.md).
+INSTANCE_CONFIG = """\
+# Written by cityops (dagster_project/cli.py); edit freely, cityops leaves an edited file alone.
+telemetry:
+  enabled: false
+concurrency:
+  runs:
+    max_concurrent_runs: 1
+"""
+# What earlier versions wrote; such a file is replaced by INSTANCE_CONFIG.
+_EARLIER_INSTANCE_CONFIGS = ("telemetry:\n  enabled: false\n",)
+
+
 def dagster_instance_folder(folder: Path) -> Path:
-    """Create a Dagster instance folder with its ``dagster.yaml`` (telemetry off) if missing."""
+    """Create a Dagster instance folder with cityops' ``dagster.yaml`` if it has none.
+
+    A ``dagster.yaml`` an earlier cityops wrote is brought up to date; one edited by hand is
+    left as it is.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "dagster.yaml"
-    if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    if not config.exists() or config.read_text(encoding="utf-8") in _EARLIER_INSTANCE_CONFIGS:
+        config.write_text(INSTANCE_CONFIG, encoding="utf-8")
     return folder
 
 

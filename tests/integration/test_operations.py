@@ -71,6 +71,29 @@ def test_every_job_runs_its_steps_in_the_run_process():
     assert set(jobs.values()) == {dg.in_process_executor.name}, jobs
 
 
+def test_the_instance_starts_the_runs_the_daemon_launches_one_at_a_time(tmp_path):
+    from dagster._core.run_coordinator import QueuedRunCoordinator
+
+    from dagster_project.cli import dagster_instance_folder
+
+    fresh, earlier, edited = (tmp_path / name for name in ("fresh", "earlier", "edited"))
+    earlier.mkdir()
+    (earlier / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    edited.mkdir()
+    (edited / "dagster.yaml").write_text("concurrency:\n  runs:\n    max_concurrent_runs: 3\n")
+    limits = {}
+    for folder in (fresh, earlier, edited):
+        dagster_instance_folder(folder)
+        with dg.DagsterInstance.from_config(str(folder)) as instance:
+            assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
+            # What the daemon's run queue reads (QueuedRunCoordinatorDaemon).
+            queue = instance.get_concurrency_config().run_queue_config
+            limits[folder.name] = queue.max_concurrent_runs
+            assert not instance.telemetry_enabled or folder is edited
+    # A new folder and one an earlier cityops wrote get one run at a time; an edit is kept.
+    assert limits == {"fresh": 1, "earlier": 1, "edited": 3}
+
+
 def test_a_daily_pipeline_backfill_runs_day_by_day_and_a_warehouse_backfill_in_one_run():
     from dagster_project.definitions import defs
 
