@@ -14,7 +14,7 @@ from dagster_project.defs.vitals import assets as vitals
 
 # Every run executes its steps one after another in the run's own process, as `cityops run`
 # does (`execute_in_process`). Dagster's default executor starts a process per step, and each
-# imports these definitions again (≈ 15 s): the scheduled daily_pipeline of one small day took
+# imports these definitions again (≈ 15 s): a daily_pipeline run of one small day took
 # 13 min that way against 2 min in one process (docs/decisions.md). (Inline: Dagster refuses a
 # second Definitions object at module scope.)
 defs = dg.Definitions.merge(
