@@ -81,7 +81,7 @@ def test_the_instance_starts_the_runs_the_daemon_launches_one_at_a_time(tmp_path
     (earlier / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
     edited.mkdir()
     (edited / "dagster.yaml").write_text("concurrency:\n  runs:\n    max_concurrent_runs: 3\n")
-    limits = {}
+    limits, telemetry = {}, {}
     for folder in (fresh, earlier, edited):
         dagster_instance_folder(folder)
         with dg.DagsterInstance.from_config(str(folder)) as instance:
@@ -89,9 +89,11 @@ def test_the_instance_starts_the_runs_the_daemon_launches_one_at_a_time(tmp_path
             # What the daemon's run queue reads (QueuedRunCoordinatorDaemon).
             queue = instance.get_concurrency_config().run_queue_config
             limits[folder.name] = queue.max_concurrent_runs
-            assert not instance.telemetry_enabled or folder is edited
-    # A new folder and one an earlier cityops wrote get one run at a time; an edit is kept.
+            telemetry[folder.name] = instance.telemetry_enabled
+    # A new folder and one an earlier cityops wrote get one run at a time and no telemetry; an
+    # edited file is kept as it is (it says nothing of telemetry: Dagster's default, on).
     assert limits == {"fresh": 1, "earlier": 1, "edited": 3}
+    assert telemetry == {"fresh": False, "earlier": False, "edited": True}
 
 
 def test_a_daily_pipeline_backfill_runs_day_by_day_and_a_warehouse_backfill_in_one_run():
