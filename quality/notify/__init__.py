@@ -14,7 +14,9 @@ Channels, level thresholds and the retry policy live in ``notify.yml`` at the re
 
 from quality.notify.config import (
     KINDS,
+    BreakerPolicy,
     ChannelConfig,
+    DeadlinePolicy,
     NotifyConfig,
     NotifyConfigError,
     RetryPolicy,
@@ -34,8 +36,10 @@ __all__ = [
     "EVENT_LABELS",
     "KINDS",
     "LEVELS",
+    "BreakerPolicy",
     "ChannelConfig",
     "ChannelReport",
+    "DeadlinePolicy",
     "DeliveryReport",
     "Failure",
     "Notice",
