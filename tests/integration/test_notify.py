@@ -10,10 +10,12 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import shutil
 import socket
 import textwrap
 import time
 
+import dagster as dg
 import httpx
 import pytest
 import yaml
@@ -750,3 +752,54 @@ def test_summary_reads_as_a_short_table(tmp_path, robot):
     )
     report, _ = _send(tmp_path, [_notice()], config)
     assert str(report) == text
+
+
+# The Dagster step ---------------------------------------------------------------------------
+
+
+def test_the_notification_step_of_build_warehouse_finishes_when_a_channel_drips(
+    small_warehouse, robot, tmp_path, monkeypatch
+):
+    from dagster_project.definitions import defs
+
+    built, _ = small_warehouse
+    home = tmp_path / "home"  # the published snapshot only: this test writes its own log
+    shutil.copytree(built / "serving", home / "serving", symlinks=True)
+    robot.script("/drip", DRIP)
+    config = tmp_path / "notify.yml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                **QUICK,
+                "circuit_breaker": {"failures": 2},
+                "channels": [
+                    {"name": "stuck", "kind": "webhook", "url_env": "STUCK_URL"},
+                    {"name": "up", "kind": "webhook", "url_env": "UP_URL"},
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("CITYOPS_NOTIFY_CONFIG", str(config))
+    monkeypatch.setenv("STUCK_URL", robot.url("/drip"))
+    monkeypatch.setenv("UP_URL", robot.url("/up"))
+
+    result = defs.resolve_job_def("build_warehouse").execute_in_process(
+        asset_selection=[dg.AssetKey(["vitals", "warning_notifications"])],
+        instance=dg.DagsterInstance.ephemeral(),
+        run_config={"resources": {"cityops": {"config": {"home": str(home)}}}},
+        raise_on_error=False,
+    )
+
+    assert result.success  # delivery failures are logged, not raised
+    (event,) = result.get_asset_materialization_events()
+    metadata = event.materialization.metadata
+    notices = metadata["notices"].value
+    assert notices > 2
+    assert metadata["sent"].value == notices  # every notice reached the healthy channel
+    assert metadata["failed"].value == 2  # two cut off at the deadline open the breaker …
+    assert metadata["not_attempted"].value == notices - 2  # … which skips the rest
+    stuck = _log(home / "notify" / "deliveries.jsonl")
+    outcomes = [line["outcome"] for line in stuck if line["channel"] == "stuck"]
+    assert outcomes == 2 * ["deadline_exceeded"] + (notices - 2) * ["circuit_open"]
+    assert len(robot.at("/drip")) == 2
