@@ -427,10 +427,10 @@ def test_a_corrupt_log_line_does_not_stop_de_duplication(tmp_path, robot):
 
 # Deadlines and the circuit breaker ------------------------------------------------------------
 
-# A header line every 0.2 s: each one beats the 0.5 s read timeout of QUICK, so only a total
-# deadline (1 s a notice in QUICK) ends the request. The robot gives up dripping after 60 s.
-DRIP = Answer(drip=0.2)
-QUICK = {"retry": {"timeout_seconds": 0.5}, "deadline": {"notice_seconds": 1, "run_seconds": 10}}
+# A header line every 0.1 s: each one beats the 0.8 s read timeout of QUICK by far, so only a
+# total deadline (1 s a notice in QUICK) ends the request. The robot stops dripping after 60 s.
+DRIP = Answer(drip=0.1)
+QUICK = {"retry": {"timeout_seconds": 0.8}, "deadline": {"notice_seconds": 1, "run_seconds": 10}}
 # One attempt a notice; two failed notices in a row open a channel for 10 minutes.
 BREAKER = {"retry": {"attempts": 1}, "circuit_breaker": {"failures": 2, "cooldown_seconds": 600}}
 
@@ -527,7 +527,7 @@ def test_the_run_deadline_ends_the_call_and_logs_the_notices_not_attempted(tmp_p
     config = _hook_config(
         tmp_path,
         robot.url("/drip"),
-        retry={"timeout_seconds": 0.5},
+        retry={"timeout_seconds": 0.8},
         deadline={"notice_seconds": 1, "run_seconds": 1.5},
         circuit_breaker={"failures": 10},  # the run deadline, not the breaker, ends this call
     )
@@ -555,7 +555,7 @@ def test_a_stuck_channel_does_not_delay_the_others(tmp_path, robot):
             {"name": "up", "kind": "webhook", "url_env": "UP"},
         ],
         {"STUCK": robot.url("/drip"), "UP": robot.url("/up")},
-        retry={"timeout_seconds": 0.5},
+        retry={"timeout_seconds": 0.8},
         deadline={"notice_seconds": 1, "run_seconds": 1.5},
         circuit_breaker={"failures": 10},
     )
