@@ -601,7 +601,10 @@ def notify(
 
     Each warning step (opened, escalated) is sent once per channel: deliveries are logged in
     $CITYOPS_HOME/notify/deliveries.jsonl and a step already delivered is skipped. Channel
-    URLs and secrets come from the environment (.env.example lists them).
+    URLs and secrets come from the environment (.env.example lists them). Deadlines (per
+    notice, per call) and a circuit breaker per channel bound the time a stuck channel can
+    take; what is not delivered is sent again by the next call. Exits 1 when a notice was
+    not delivered.
     """
     from quality.notify import load_config
     from quality.notify import notify as deliver

@@ -8,13 +8,16 @@ Plain Python (no Dagster): Dagster sensors and the ``cityops`` CLI call it.
     report = notify(notices, config, log_path)  # never raises on delivery failures
     print(report.summary())
 
-Channels, level thresholds and the retry policy live in ``notify.yml`` at the repository root
-(override with ``$CITYOPS_NOTIFY_CONFIG``); see ``quality/notify/README.md``.
+Channels, level thresholds, retries, deadlines and the circuit breaker live in ``notify.yml``
+at the repository root (override with ``$CITYOPS_NOTIFY_CONFIG``); see
+``quality/notify/README.md``.
 """
 
 from quality.notify.config import (
     KINDS,
+    BreakerPolicy,
     ChannelConfig,
+    DeadlinePolicy,
     NotifyConfig,
     NotifyConfigError,
     RetryPolicy,
@@ -22,11 +25,13 @@ from quality.notify.config import (
     load_config,
 )
 from quality.notify.deliver import (
+    OUTCOMES,
     ChannelReport,
     DeliveryReport,
     Failure,
     notify,
     read_delivered,
+    read_log,
 )
 from quality.notify.notice import EVENT_LABELS, LEVELS, Notice
 
@@ -34,8 +39,11 @@ __all__ = [
     "EVENT_LABELS",
     "KINDS",
     "LEVELS",
+    "OUTCOMES",
+    "BreakerPolicy",
     "ChannelConfig",
     "ChannelReport",
+    "DeadlinePolicy",
     "DeliveryReport",
     "Failure",
     "Notice",
@@ -46,4 +54,5 @@ __all__ = [
     "load_config",
     "notify",
     "read_delivered",
+    "read_log",
 ]

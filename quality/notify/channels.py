@@ -62,12 +62,17 @@ _WECOM_COLOURS = {"红": "warning", "橙": "warning", "黄": "warning", "蓝": "
 
 @dataclass(frozen=True)
 class Outcome:
-    """How one attempt ended: ``ok``, or an error and whether a retry may succeed."""
+    """How one attempt ended: ``ok``, or an error and whether a retry may succeed.
+
+    ``deadline_exceeded``: the attempt was cut off (or not made) because the notice's or the
+    run's deadline came first.
+    """
 
     ok: bool
     retryable: bool = False
     status_code: int | None = None
     error: str | None = None
+    deadline_exceeded: bool = False
 
 
 def build_request(

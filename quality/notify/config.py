@@ -1,4 +1,4 @@
-"""``notify.yml``: channels, level thresholds and the retry policy, validated on load.
+"""``notify.yml``: channels, level thresholds, retries, deadlines and the circuit breaker.
 
 The file names environment variables, never values: robot URLs carry their access token, and
 加签 secrets sign requests, so both come from the environment when ``load_config`` is called
@@ -25,8 +25,10 @@ SIGNED_KINDS: frozenset[str] = frozenset({"dingtalk", "feishu"})
 CONFIG_ENV = "CITYOPS_NOTIFY_CONFIG"
 CONFIG_FILE = "notify.yml"
 
-_TOP_KEYS = frozenset({"retry", "min_level", "channels"})
+_TOP_KEYS = frozenset({"retry", "deadline", "circuit_breaker", "min_level", "channels"})
 _RETRY_KEYS = frozenset({"attempts", "backoff_seconds", "max_backoff_seconds", "timeout_seconds"})
+_DEADLINE_KEYS = frozenset({"notice_seconds", "run_seconds"})
+_BREAKER_KEYS = frozenset({"failures", "cooldown_seconds"})
 _CHANNEL_KEYS = frozenset({"name", "kind", "url_env", "secret_env", "min_level", "enabled"})
 
 
@@ -46,6 +48,32 @@ class RetryPolicy:
     backoff_seconds: float = 1.0
     max_backoff_seconds: float = 30.0
     timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class DeadlinePolicy:
+    """Total time bounds, whatever the answers: httpx's timeouts bound one read, not a request.
+
+    ``notice_seconds`` bounds one notice on one channel: every attempt, every back-off wait,
+    and an answer that trickles in. ``run_seconds`` bounds one ``notify()`` call, all channels
+    together. What is not delivered in time is logged and sent again by the next call.
+    """
+
+    notice_seconds: float = 30.0
+    run_seconds: float = 120.0
+
+
+@dataclass(frozen=True)
+class BreakerPolicy:
+    """Per-channel circuit breaker: skip a channel after ``failures`` consecutive failed notices.
+
+    While open, the channel's notices are logged as not attempted; ``cooldown_seconds`` after
+    the last failure one notice is sent as a probe (half-open): delivered closes the breaker,
+    failed opens it again for another cool-down.
+    """
+
+    failures: int = 3
+    cooldown_seconds: float = 600.0
 
 
 @dataclass(frozen=True)
@@ -91,12 +119,14 @@ class ChannelConfig:
 
 @dataclass(frozen=True)
 class NotifyConfig:
-    """The validated ``notify.yml``: retry policy, default level threshold and channels."""
+    """The validated ``notify.yml``: policies, default level threshold and channels."""
 
     retry: RetryPolicy
     min_level: str
     channels: tuple[ChannelConfig, ...]
     source: Path | None = None
+    deadline: DeadlinePolicy = field(default_factory=DeadlinePolicy)
+    breaker: BreakerPolicy = field(default_factory=BreakerPolicy)
 
     @property
     def active_channels(self) -> tuple[ChannelConfig, ...]:
@@ -158,6 +188,8 @@ def parse_config(
     _no_unknown_keys(document, _TOP_KEYS, f"{where}top level")
 
     retry = _parse_retry(document.get("retry"), where)
+    deadline = _parse_deadline(document.get("deadline"), where)
+    breaker = _parse_breaker(document.get("circuit_breaker"), where)
     min_level = _parse_level(document.get("min_level", LEVELS[0]), f"{where}top level")
 
     raw_channels = document.get("channels")
@@ -173,7 +205,14 @@ def parse_config(
             raise NotifyConfigError(f"{where}channel '{channel.name}': field 'name' is duplicated")
         seen.add(channel.name)
         channels.append(channel)
-    return NotifyConfig(retry=retry, min_level=min_level, channels=tuple(channels), source=source)
+    return NotifyConfig(
+        retry=retry,
+        min_level=min_level,
+        channels=tuple(channels),
+        source=source,
+        deadline=deadline,
+        breaker=breaker,
+    )
 
 
 def _no_unknown_keys(mapping: dict[Any, Any], allowed: frozenset[str], what: str) -> None:
@@ -193,28 +232,70 @@ def _parse_level(value: object, what: str) -> str:
     return str(value)
 
 
-def _parse_retry(raw: object, where: str) -> RetryPolicy:
+def _section(
+    raw: object, key: str, allowed: frozenset[str], where: str
+) -> tuple[dict[Any, Any], str]:
+    """A top-level mapping of ``notify.yml`` (empty when absent), its keys checked.
+
+    Returns the mapping and its name for error messages.
+    """
+    what = f"{where}top-level key '{key}'"
     if raw is None:
-        return RetryPolicy()
-    what = f"{where}top-level key 'retry'"
+        return {}, what
     if not isinstance(raw, dict):
         raise NotifyConfigError(f"{what} must be a mapping")
-    _no_unknown_keys(raw, _RETRY_KEYS, what)
+    _no_unknown_keys(raw, allowed, what)
+    return raw, what
+
+
+def _parse_retry(raw: object, where: str) -> RetryPolicy:
+    section, what = _section(raw, "retry", _RETRY_KEYS, where)
     defaults = RetryPolicy()
-    attempts = raw.get("attempts", defaults.attempts)
-    if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
-        raise NotifyConfigError(f"{what}: field 'attempts' must be a positive integer")
-    numbers = {}
-    for name in ("backoff_seconds", "max_backoff_seconds", "timeout_seconds"):
-        value = raw.get(name, getattr(defaults, name))
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise NotifyConfigError(f"{what}: field '{name}' must be a positive number")
-        numbers[name] = float(value)
+    attempts = _positive_integer(section, "attempts", defaults.attempts, what)
+    numbers = _positive_numbers(
+        section, ("backoff_seconds", "max_backoff_seconds", "timeout_seconds"), defaults, what
+    )
     if numbers["max_backoff_seconds"] < numbers["backoff_seconds"]:
         raise NotifyConfigError(
             f"{what}: field 'max_backoff_seconds' must not be below 'backoff_seconds'"
         )
     return RetryPolicy(attempts=attempts, **numbers)
+
+
+def _parse_deadline(raw: object, where: str) -> DeadlinePolicy:
+    section, what = _section(raw, "deadline", _DEADLINE_KEYS, where)
+    numbers = _positive_numbers(section, ("notice_seconds", "run_seconds"), DeadlinePolicy(), what)
+    if numbers["notice_seconds"] > numbers["run_seconds"]:
+        raise NotifyConfigError(f"{what}: field 'notice_seconds' must not exceed 'run_seconds'")
+    return DeadlinePolicy(**numbers)
+
+
+def _parse_breaker(raw: object, where: str) -> BreakerPolicy:
+    section, what = _section(raw, "circuit_breaker", _BREAKER_KEYS, where)
+    defaults = BreakerPolicy()
+    return BreakerPolicy(
+        failures=_positive_integer(section, "failures", defaults.failures, what),
+        **_positive_numbers(section, ("cooldown_seconds",), defaults, what),
+    )
+
+
+def _positive_integer(raw: dict[Any, Any], name: str, default: int, what: str) -> int:
+    value = raw.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise NotifyConfigError(f"{what}: field '{name}' must be a positive integer")
+    return value
+
+
+def _positive_numbers(
+    raw: dict[Any, Any], names: tuple[str, ...], defaults: object, what: str
+) -> dict[str, float]:
+    numbers = {}
+    for name in names:
+        value = raw.get(name, getattr(defaults, name))
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise NotifyConfigError(f"{what}: field '{name}' must be a positive number")
+        numbers[name] = float(value)
+    return numbers
 
 
 def _env_name(value: object, what: str, field_name: str) -> str:

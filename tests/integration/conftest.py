@@ -12,6 +12,7 @@ def robot(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     robot, thread = serve()
     yield robot
+    robot.stopping.set()
     robot.server.shutdown()
     robot.server.server_close()
     thread.join()

@@ -3,6 +3,11 @@
 It records every request (path, query, headers, JSON body) and answers from a script per
 path; a script's last answer repeats. The ``robot`` fixture (tests/integration/conftest.py)
 runs one on 127.0.0.1 for a test.
+
+A dripping answer sends its status line at once, then one header line every ``drip``
+seconds: each line resets an HTTP client's read timeout, so only a total deadline ends the
+request. It stops dripping after ``DRIP_LIMIT_SECONDS`` (then answers in full), or when the
+client hangs up or the server stops, so a broken notifier fails a test instead of hanging it.
 """
 
 import json
@@ -14,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 TOKEN = "tok-5d41402abc4b2a76b9719d911017c592"  # the access_token part of each robot URL
 OK = {"errcode": 0, "errmsg": "ok", "code": 0, "msg": "success"}
+DRIP_LIMIT_SECONDS = 60.0
 
 
 @dataclass
@@ -30,6 +36,7 @@ class Answer:
     status: int = 200
     body: object = field(default_factory=lambda: dict(OK))
     delay: float = 0.0
+    drip: float = 0.0  # > 0: status line, then one header line every `drip` seconds
 
 
 class RobotServer:
@@ -40,6 +47,8 @@ class RobotServer:
         self.requests: list[Received] = []
         self.scripts: dict[str, list[Answer]] = {}
         self.lock = threading.Lock()
+        self.stopping = threading.Event()  # ends every drip at once (fixture teardown)
+        self.hung_up = 0  # drips ended by the client closing the connection
 
     @property
     def base(self) -> str:
@@ -86,13 +95,29 @@ def _handler(robot: RobotServer) -> type[BaseHTTPRequestHandler]:
             payload = answer.body if isinstance(answer.body, bytes) else json.dumps(answer.body)
             payload = payload.encode() if isinstance(payload, str) else payload
             try:
-                self.send_response(answer.status)
+                if answer.drip:
+                    self._drip(answer)
+                else:
+                    self.send_response(answer.status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (timeout test)
+
+        def _drip(self, answer: Answer) -> None:
+            """The status line, then a header line every `answer.drip` s, for a minute at most."""
+            self.wfile.write(f"{self.protocol_version} {answer.status} OK\r\n".encode())
+            ends = time.monotonic() + DRIP_LIMIT_SECONDS
+            line = 0
+            while time.monotonic() < ends and not robot.stopping.wait(answer.drip):
+                line += 1
+                try:
+                    self.wfile.write(f"X-Drip-{line}: {'.' * 16}\r\n".encode())
+                except (BrokenPipeError, ConnectionResetError):
+                    robot.hung_up += 1
+                    raise
 
         def log_message(self, *args):
             pass

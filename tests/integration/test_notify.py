@@ -10,10 +10,13 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import shutil
 import socket
 import textwrap
 import time
 
+import dagster as dg
+import httpx
 import pytest
 import yaml
 
@@ -34,6 +37,7 @@ LOG_FIELDS = {
     "level",
     "attempt",
     "ok",
+    "outcome",
     "status_code",
     "error",
     "elapsed_ms",
@@ -225,10 +229,10 @@ def test_channel_that_fails_twice_then_recovers_is_sent_on_the_third_attempt(tmp
 
     assert len(robot.at("/flaky")) == 3
     attempts = _log(tmp_path / "logs" / "notify.jsonl")
-    assert [(a["attempt"], a["ok"], a["status_code"]) for a in attempts] == [
-        (1, False, 500),
-        (2, False, 500),
-        (3, True, 200),
+    assert [(a["attempt"], a["ok"], a["status_code"], a["outcome"]) for a in attempts] == [
+        (1, False, 500, "retrying"),
+        (2, False, 500, "retrying"),
+        (3, True, 200, "delivered"),
     ]
     assert sleeps == [1, 2]  # exponential back-off, through the injected sleep
     assert report.channels["dt"].sent == 1 and report.ok
@@ -259,6 +263,7 @@ def test_channel_that_is_down_does_not_stop_the_others(tmp_path, robot):
     assert sleeps == [1, 2, 4, 1, 2, 4]
     down_lines = [a for a in _log(tmp_path / "logs" / "notify.jsonl") if a["channel"] == "down"]
     assert [a["attempt"] for a in down_lines] == [1, 2, 3, 4, 1, 2, 3, 4]
+    assert [a["outcome"] for a in down_lines] == 2 * ["retrying", "retrying", "retrying", "failed"]
     assert not any(a["ok"] for a in down_lines)
     assert not report.ok
     assert "FAILED down w-0715-001|橙 after 4 attempt(s): HTTP 503" in report.summary()
@@ -420,6 +425,209 @@ def test_a_corrupt_log_line_does_not_stop_de_duplication(tmp_path, robot):
     assert len(robot.at("/hook")) == 1
 
 
+# Deadlines and the circuit breaker ------------------------------------------------------------
+
+# A header line every 0.1 s: each one beats the 0.8 s read timeout of QUICK by far, so only a
+# total deadline (1 s a notice in QUICK) ends the request. The robot stops dripping after 60 s.
+DRIP = Answer(drip=0.1)
+QUICK = {"retry": {"timeout_seconds": 0.8}, "deadline": {"notice_seconds": 1, "run_seconds": 10}}
+# One attempt a notice; two failed notices in a row open a channel for 10 minutes.
+BREAKER = {"retry": {"attempts": 1}, "circuit_breaker": {"failures": 2, "cooldown_seconds": 600}}
+
+
+def _hook_config(tmp_path, url, **top):
+    """One webhook channel, ``hook``, at ``url``."""
+    return _config(
+        tmp_path, [{"name": "hook", "kind": "webhook", "url_env": "HOOK"}], {"HOOK": url}, **top
+    )
+
+
+def _wait_for(condition, seconds=10.0):
+    """Poll until ``condition()`` holds; fail after ``seconds`` (a bound, not a measurement)."""
+    ends = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < ends, "condition not reached"
+        time.sleep(0.05)
+
+
+def _outcomes(tmp_path, channel=None):
+    """(key, attempt, outcome) of each log line, in order."""
+    return [
+        (line["key"], line["attempt"], line["outcome"])
+        for line in _log(tmp_path / "logs" / "notify.jsonl")
+        if channel is None or line["channel"] == channel
+    ]
+
+
+def test_an_answer_that_drips_is_cut_off_at_the_notice_deadline(tmp_path, robot):
+    robot.script("/drip", DRIP)
+    config = _hook_config(tmp_path, robot.url("/drip"), **QUICK)
+    report, sleeps = _send(tmp_path, [_notice()], config)
+
+    (line,) = _log(tmp_path / "logs" / "notify.jsonl")
+    assert (line["attempt"], line["ok"], line["outcome"]) == (1, False, "deadline_exceeded")
+    assert "no complete answer within the notice deadline (1 s)" in line["error"]
+    (failure,) = report.failures
+    assert (failure.outcome, failure.attempts) == ("deadline_exceeded", 1)
+    # The deadline left no time for the 3 retries of the policy.
+    assert len(robot.at("/drip")) == 1 and sleeps == []
+
+
+def test_a_request_cut_off_at_the_deadline_does_not_linger(tmp_path, robot):
+    robot.script("/drip", DRIP)
+    config = _hook_config(tmp_path, robot.url("/drip"), **QUICK)
+    # A caller's client stays open after the call: only shutting the cut-off request's
+    # connection down ends the robot's drip (it would go on for a minute otherwise).
+    with httpx.Client() as client:
+        report, _ = _send(tmp_path, [_notice()], config, client=client)
+        assert report.failures[0].outcome == "deadline_exceeded"
+        _wait_for(lambda: robot.hung_up == 1)
+
+
+def test_a_notice_cut_off_by_its_deadline_is_sent_by_the_next_run_and_only_once(tmp_path, robot):
+    robot.script("/hook", DRIP)
+    config = _hook_config(tmp_path, robot.url("/hook"), **QUICK)
+    first, _ = _send(tmp_path, [_notice()], config)
+    robot.script("/hook", Answer())  # the robot answers properly again
+    second, _ = _send(tmp_path, [_notice()], config)
+    third, _ = _send(tmp_path, [_notice()], config)
+
+    assert first.channels["hook"].failed == 1
+    assert second.channels["hook"].sent == 1
+    assert third.channels["hook"].skipped_duplicate == 1
+    assert len(robot.at("/hook")) == 2
+    assert _outcomes(tmp_path) == [
+        ("w-0715-001|橙", 1, "deadline_exceeded"),
+        ("w-0715-001|橙", 1, "delivered"),
+    ]
+
+
+def test_a_retry_wait_that_would_end_past_the_deadline_is_not_waited(tmp_path, robot):
+    robot.script("/down", Answer(503, b"upstream busy"))
+    config = _hook_config(
+        tmp_path,
+        robot.url("/down"),
+        retry={"backoff_seconds": 5, "max_backoff_seconds": 5},
+        deadline={"notice_seconds": 1, "run_seconds": 10},
+    )
+    report, sleeps = _send(tmp_path, [_notice()], config)
+
+    assert sleeps == []  # a 5 s wait would end after the 1 s deadline
+    (line,) = _log(tmp_path / "logs" / "notify.jsonl")
+    assert line["outcome"] == "deadline_exceeded"
+    assert line["error"] == (
+        "HTTP 503: upstream busy; not retried: the next attempt would start after "
+        "the notice deadline (1 s)"
+    )
+    assert report.failures[0].outcome == "deadline_exceeded"
+
+
+def test_the_run_deadline_ends_the_call_and_logs_the_notices_not_attempted(tmp_path, robot):
+    robot.script("/drip", DRIP)
+    config = _hook_config(
+        tmp_path,
+        robot.url("/drip"),
+        retry={"timeout_seconds": 0.8},
+        deadline={"notice_seconds": 1, "run_seconds": 1.5},
+        circuit_breaker={"failures": 10},  # the run deadline, not the breaker, ends this call
+    )
+    notices = [_notice(key=f"w-{n}|橙") for n in range(5)]
+    report, _ = _send(tmp_path, notices, config)
+
+    lines = _outcomes(tmp_path)
+    assert [key for key, _, _ in lines] == [notice.key for notice in notices]  # one line each
+    assert {outcome for _, _, outcome in lines} == {"deadline_exceeded"}
+    assert lines[0][1] == 1  # the first notice was sent and cut off …
+    assert lines[-1][1] == 0  # … the last was not attempted at all
+    last = _log(tmp_path / "logs" / "notify.jsonl")[-1]
+    assert last["error"] == "not attempted: the run deadline (1.5 s) had passed"
+    counts = report.channels["hook"]
+    assert counts.failed + counts.not_attempted == 5 and counts.not_attempted >= 1
+    assert "NOT ATTEMPTED hook:" in report.summary()
+
+
+def test_a_stuck_channel_does_not_delay_the_others(tmp_path, robot):
+    robot.script("/drip", DRIP)
+    config = _config(
+        tmp_path,
+        [
+            {"name": "stuck", "kind": "webhook", "url_env": "STUCK"},
+            {"name": "up", "kind": "webhook", "url_env": "UP"},
+        ],
+        {"STUCK": robot.url("/drip"), "UP": robot.url("/up")},
+        retry={"timeout_seconds": 0.8},
+        deadline={"notice_seconds": 1, "run_seconds": 1.5},
+        circuit_breaker={"failures": 10},
+    )
+    notices = [_notice(key=f"w-{n}|橙") for n in range(5)]
+    report, _ = _send(tmp_path, notices, config)
+
+    # Channels are served side by side: the stuck one uses up the run, the other is not held.
+    assert report.channels["up"].sent == 5
+    assert report.channels["stuck"].sent == 0
+
+
+def test_a_channel_failing_notices_in_a_row_is_skipped_as_circuit_open(tmp_path, robot):
+    robot.script("/down", Answer(503))
+    config = _config(
+        tmp_path,
+        [
+            {"name": "down", "kind": "webhook", "url_env": "DOWN"},
+            {"name": "up", "kind": "webhook", "url_env": "UP"},
+        ],
+        {"DOWN": robot.url("/down"), "UP": robot.url("/up")},
+        **BREAKER,
+    )
+    notices = [_notice(key=f"w-{n}|橙") for n in range(4)]
+    report, _ = _send(tmp_path, notices, config, now=lambda: AT)
+
+    # Two failed notices open the breaker: the other two are logged, not sent.
+    assert len(robot.at("/down")) == 2
+    assert _outcomes(tmp_path, "down") == [
+        ("w-0|橙", 1, "failed"),
+        ("w-1|橙", 1, "failed"),
+        ("w-2|橙", 0, "circuit_open"),
+        ("w-3|橙", 0, "circuit_open"),
+    ]
+    down = report.channels["down"]
+    assert (down.failed, down.not_attempted) == (2, 2)
+    assert down.circuit == "open until 2024-07-15 14:15:00 (2 failed notices in a row)"
+    assert "NOT ATTEMPTED down: 2 notice(s), not attempted: circuit open" in report.summary()
+    assert report.channels["up"].sent == 4  # the breaker is per channel
+
+    # The next run, inside the cool-down, reads the open breaker back from the log.
+    again, _ = _send(tmp_path, notices, config, now=lambda: AT + dt.timedelta(minutes=5))
+    assert len(robot.at("/down")) == 2
+    assert again.channels["down"].not_attempted == 4
+    assert again.channels["up"].skipped_duplicate == 4
+
+
+def test_after_the_cool_down_one_probe_goes_out_and_closes_or_reopens_the_breaker(tmp_path, robot):
+    robot.script("/hook", Answer(503))
+    config = _hook_config(tmp_path, robot.url("/hook"), **BREAKER)
+    notices = [_notice(key=f"w-{n}|橙") for n in range(3)]
+    _send(tmp_path, notices, config, now=lambda: AT)  # two failures open it at 14:05
+    assert len(robot.at("/hook")) == 2
+
+    after_cooldown = AT + dt.timedelta(minutes=10, seconds=1)
+    probed, _ = _send(tmp_path, notices, config, now=lambda: after_cooldown)
+    assert len(robot.at("/hook")) == 3  # one probe, which failed: open again
+    assert (probed.channels["hook"].failed, probed.channels["hook"].not_attempted) == (1, 2)
+
+    robot.script("/hook", Answer())  # the robot is back …
+    later = after_cooldown + dt.timedelta(minutes=5)
+    waiting, _ = _send(tmp_path, notices, config, now=lambda: later)
+    assert len(robot.at("/hook")) == 3  # … but the failed probe started a new cool-down
+
+    recovered, _ = _send(
+        tmp_path, notices, config, now=lambda: after_cooldown + dt.timedelta(minutes=10, seconds=1)
+    )
+    assert recovered.channels["hook"].sent == 3  # the probe closed it; the rest followed
+    assert recovered.channels["hook"].circuit == "closed"
+    assert len(robot.at("/hook")) == 6
+    assert waiting.channels["hook"].not_attempted == 3
+
+
 # Levels and channel states ------------------------------------------------------------------
 
 
@@ -522,7 +730,8 @@ def test_log_lines_have_the_documented_fields(tmp_path, robot):
         "opened",
         "橙",
     )
-    assert (line["attempt"], line["ok"], line["status_code"], line["error"]) == (1, True, 200, None)
+    assert (line["attempt"], line["ok"], line["outcome"]) == (1, True, "delivered")
+    assert (line["status_code"], line["error"]) == (200, None)
     assert isinstance(line["elapsed_ms"], int)
 
 
@@ -543,3 +752,54 @@ def test_summary_reads_as_a_short_table(tmp_path, robot):
     )
     report, _ = _send(tmp_path, [_notice()], config)
     assert str(report) == text
+
+
+# The Dagster step ---------------------------------------------------------------------------
+
+
+def test_the_notification_step_of_build_warehouse_finishes_when_a_channel_drips(
+    small_warehouse, robot, tmp_path, monkeypatch
+):
+    from dagster_project.definitions import defs
+
+    built, _ = small_warehouse
+    home = tmp_path / "home"  # the published snapshot only: this test writes its own log
+    shutil.copytree(built / "serving", home / "serving", symlinks=True)
+    robot.script("/drip", DRIP)
+    config = tmp_path / "notify.yml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                **QUICK,
+                "circuit_breaker": {"failures": 2},
+                "channels": [
+                    {"name": "stuck", "kind": "webhook", "url_env": "STUCK_URL"},
+                    {"name": "up", "kind": "webhook", "url_env": "UP_URL"},
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("CITYOPS_NOTIFY_CONFIG", str(config))
+    monkeypatch.setenv("STUCK_URL", robot.url("/drip"))
+    monkeypatch.setenv("UP_URL", robot.url("/up"))
+
+    result = defs.resolve_job_def("build_warehouse").execute_in_process(
+        asset_selection=[dg.AssetKey(["vitals", "warning_notifications"])],
+        instance=dg.DagsterInstance.ephemeral(),
+        run_config={"resources": {"cityops": {"config": {"home": str(home)}}}},
+        raise_on_error=False,
+    )
+
+    assert result.success  # delivery failures are logged, not raised
+    (event,) = result.get_asset_materialization_events()
+    metadata = event.materialization.metadata
+    notices = metadata["notices"].value
+    assert notices > 2
+    assert metadata["sent"].value == notices  # every notice reached the healthy channel
+    assert metadata["failed"].value == 2  # two cut off at the deadline open the breaker …
+    assert metadata["not_attempted"].value == notices - 2  # … which skips the rest
+    stuck = _log(home / "notify" / "deliveries.jsonl")
+    outcomes = [line["outcome"] for line in stuck if line["channel"] == "stuck"]
+    assert outcomes == 2 * ["deadline_exceeded"] + (notices - 2) * ["circuit_open"]
+    assert len(robot.at("/drip")) == 2

@@ -8,6 +8,8 @@ import pytest
 
 from quality.notify import (
     KINDS,
+    BreakerPolicy,
+    DeadlinePolicy,
     Notice,
     NotifyConfigError,
     RetryPolicy,
@@ -50,6 +52,8 @@ def test_shipped_notify_yml_has_one_channel_per_kind_reading_the_documented_vari
         "CITYOPS_FEISHU_SECRET",
     )
     assert config.retry == RetryPolicy(attempts=4, backoff_seconds=1, max_backoff_seconds=30)
+    assert config.deadline == DeadlinePolicy(notice_seconds=30, run_seconds=120)
+    assert config.breaker == BreakerPolicy(failures=3, cooldown_seconds=600)
 
 
 def test_shipped_notify_yml_with_no_variables_set_has_no_active_channel():
@@ -89,6 +93,21 @@ def test_retry_and_min_level_have_defaults_when_omitted(tmp_path):
         attempts=4, backoff_seconds=1.0, max_backoff_seconds=30.0, timeout_seconds=10.0
     )
     assert config.min_level == "蓝"
+
+
+def test_deadlines_and_circuit_breaker_have_defaults_and_can_be_overridden(tmp_path):
+    defaults = _load(tmp_path, "channels: []\n")
+    assert defaults.deadline == DeadlinePolicy(notice_seconds=30.0, run_seconds=120.0)
+    assert defaults.breaker == BreakerPolicy(failures=3, cooldown_seconds=600.0)
+    config = _load(
+        tmp_path,
+        """
+        deadline: {notice_seconds: 5, run_seconds: 40.5}
+        circuit_breaker: {failures: 1, cooldown_seconds: 60}
+        """,
+    )
+    assert config.deadline == DeadlinePolicy(notice_seconds=5.0, run_seconds=40.5)
+    assert config.breaker == BreakerPolicy(failures=1, cooldown_seconds=60.0)
 
 
 def test_an_empty_file_is_a_config_without_channels(tmp_path):
@@ -241,6 +260,31 @@ TOP_LEVEL_ERRORS = {
         ["'retry'", "'max_backoff_seconds'"],
     ),
     "unknown_retry_key": ("retry: {attempt: 3}\n", ["'retry'", "unknown field", "'attempt'"]),
+    "zero_notice_deadline": (
+        "deadline: {notice_seconds: 0}\n",
+        ["'deadline'", "'notice_seconds'", "positive"],
+    ),
+    "notice_deadline_over_run_deadline": (
+        "deadline: {notice_seconds: 60, run_seconds: 30}\n",
+        ["'deadline'", "'notice_seconds'", "must not exceed 'run_seconds'"],
+    ),
+    "unknown_deadline_key": (
+        "deadline: {total_seconds: 60}\n",
+        ["'deadline'", "unknown field", "'total_seconds'"],
+    ),
+    "deadline_not_a_mapping": ("deadline: 60\n", ["'deadline'", "mapping"]),
+    "zero_breaker_failures": (
+        "circuit_breaker: {failures: 0}\n",
+        ["'circuit_breaker'", "'failures'", "positive integer"],
+    ),
+    "fractional_breaker_failures": (
+        "circuit_breaker: {failures: 1.5}\n",
+        ["'circuit_breaker'", "'failures'"],
+    ),
+    "negative_cooldown": (
+        "circuit_breaker: {cooldown_seconds: -1}\n",
+        ["'circuit_breaker'", "'cooldown_seconds'", "positive"],
+    ),
     "unknown_top_level_key": ("chanels: []\n", ["top level", "unknown field", "'chanels'"]),
     "channels_not_a_list": ("channels: {name: ops}\n", ["'channels'", "list"]),
     "top_level_not_a_mapping": ("- a\n- b\n", ["top level", "mapping"]),

@@ -12,6 +12,9 @@ from ingestion.settings import paths
 from quality.notify import Notice, load_config, notify
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+# Dagster abandons a sensor evaluation after 60 s (DAGSTER_SENSOR_GRPC_TIMEOUT_SECONDS) and
+# evaluates it again: notifying within 45 s leaves the tick time to finish and save its cursor.
+SENSOR_NOTIFY_SECONDS = 45
 
 
 @dg.sensor(
@@ -67,7 +70,9 @@ def notify_on_run_failure(context: dg.RunFailureSensorContext) -> None:
     """Send the failure to every configured channel; the delivery log de-duplicates."""
     message = context.failure_event.message or "run failed"
     notice = failure_notice(context.dagster_run, message, dt.datetime.now(SHANGHAI))
-    report = notify([notice], load_config(), paths().notifications)
+    report = notify(
+        [notice], load_config(), paths().notifications, run_seconds=SENSOR_NOTIFY_SECONDS
+    )
     context.log.info(report.summary())
 
 

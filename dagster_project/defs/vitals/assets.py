@@ -49,6 +49,7 @@ def warning_notifications(
             "sent": report.total("sent"),
             "duplicates_skipped": report.total("skipped_duplicate"),
             "failed": report.total("failed"),
+            "not_attempted": report.total("not_attempted"),
             "channels": config.describe(),
         }
     )
