@@ -14,10 +14,11 @@ then, in one process with the profile's DuckDB settings (``memory_limit``, ``thr
    as`` for tables and for incremental models (built whole, as a full refresh would);
 3. builds the one Python model (``dim_indicators``) by calling its own ``model()`` function,
    which calls the same registry loader and validator (``quality.vitals.registry``);
-4. sets the pseudonymisation key exactly as dbt's sessions get it, through the dbt-duckdb
-   plugin ``dbt/plugins/cityops_pii.py`` (``configure_cursor``: ``set variable
-   cityops_pii_key``); ``pii_hash`` and the other PII macros are plain SQL already inlined by
-   the compiler, so no Python UDF is involved;
+4. sets up each connection exactly as dbt's are, through the dbt-duckdb plugin
+   ``dbt/plugins/cityops_pii.py``: the pseudonymisation key (``configure_cursor``: ``set
+   variable cityops_pii_key``) and the Python functions of ``quality/pii.py`` that scrub free
+   text and scan for personal data (``configure_connection``: ``pii_scrub``, ``pii_scan`` …);
+   ``pii_hash`` and the masks are plain SQL already inlined by the compiler;
 5. runs every data test's compiled SQL as ``select count(*) from (…)``, like dbt's test
    wrapper, on a new connection of the same process, and counts failures;
 6. publishes its warehouse with the same ``quality.serving.publish`` as the Dagster asset.
@@ -140,13 +141,15 @@ def build_order(manifest: dict[str, Any]) -> list[str]:
 
 
 def connect(database: Path, memory_limit: str, threads: int) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with dbt's profile settings and the PII key set as dbt sets it."""
+    """A DuckDB connection with dbt's profile settings, PII key and PII functions."""
     con = duckdb.connect(str(database))
     con.execute("set memory_limit = ?", [memory_limit])
     con.execute("set threads = ?", [threads])
     con.execute("set preserve_insertion_order = false")
     con.execute("set enable_progress_bar = false")
-    _pii_plugin().configure_cursor(con)
+    plugin = _pii_plugin()
+    plugin.configure_connection(con)  # the SQL functions of quality/pii.py (pii_scrub …)
+    plugin.configure_cursor(con)
     return con
 
 

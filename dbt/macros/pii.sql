@@ -63,9 +63,11 @@
 {%- endmacro %}
 
 {#- Address: every number (弄, 号, 室, 楼 …) becomes ** so only the road and the kind of
-    place remain: 江宁路123弄4号502室 → 江宁路**弄**号**室. -#}
+    place remain: 江宁路123弄4号502室 → 江宁路**弄**号**室. Scrubbed first, so that numbers
+    in other scripts (江宁路１２３弄) and personal data written into the address go too;
+    a table-only macro, like scrub_free_text. -#}
 {% macro mask_address(expression) -%}
-    regexp_replace({{ expression }}, '[0-9]+', '**', 'g')
+    regexp_replace({{ scrub_free_text(expression) }}, '[0-9]+', '**', 'g')
 {%- endmacro %}
 
 {#- The GB 11643-1999 shape of an 18-character resident ID number: a 6-digit area code,
@@ -94,39 +96,13 @@
     end
 {%- endmacro %}
 
-{#- Free text with embedded personal data replaced by placeholders:
-      ID-shaped 18-character numbers → [身份证号], whether or not the check character is
-        right: a mistyped ID still points at a person, and a right one proves nothing
-        (domain.md §2.5). Any other run of 15 or more digits (legacy 15-digit IDs, bank
-        cards) → [长号码];
-      mobiles 1[3-9]\d{9} → [手机号]; fixed lines 0xx(x)-xxxxxxx(x) → [固定电话];
-      house numbers (123弄, 4号, 502室 …) → **弄, **号, **室.
-    RE2 has no look-around, so a digit boundary is matched as a character and put back; a
-    pattern is applied twice because two numbers separated by one character share it. -#}
-{% macro scrub_free_text(expression) -%}
-    {%- set id_number = id_number_pattern() | trim -%}
-    {%- set rules = [
-        ('(^|[^0-9])(' ~ id_number ~ ')([^0-9]|$)', '\\1[身份证号]\\6'),
-        ('(^|[^0-9])(' ~ id_number ~ ')([^0-9]|$)', '\\1[身份证号]\\6'),
-        ('[0-9]{15,}[Xx]?', '[长号码]'),
-        ('(^|[^0-9])1[3-9][0-9]{9}([^0-9]|$)', '\\1[手机号]\\2'),
-        ('(^|[^0-9])1[3-9][0-9]{9}([^0-9]|$)', '\\1[手机号]\\2'),
-        ('(^|[^0-9])0[1-9][0-9]{1,2}-?[0-9]{7,8}([^0-9]|$)', '\\1[固定电话]\\2'),
-        ('(^|[^0-9])0[1-9][0-9]{1,2}-?[0-9]{7,8}([^0-9]|$)', '\\1[固定电话]\\2'),
-        ('[0-9]+(弄|号|室|栋|幢|单元|楼)', '**\\1'),
-    ] -%}
-    {%- set ns = namespace(sql=expression) -%}
-    {%- for pattern, replacement in rules -%}
-        {%- set ns.sql = "regexp_replace(" ~ ns.sql ~ ", '" ~ pattern ~ "', '" ~ replacement ~ "', 'g')" -%}
-    {%- endfor -%}
-    {{ ns.sql }}
-{%- endmacro %}
-
-{#- Patterns the PII scan looks for in every text column outside `restricted`. -#}
-{% macro pii_scan_patterns() -%}
-    {{ return({
-        'mobile': '(^|[^0-9])1[3-9][0-9]{9}([^0-9]|$)',
-        'fixed_line': '(^|[^0-9])0[1-9][0-9]{1,2}-[0-9]{7,8}([^0-9]|$)',
-        'id_number': '(^|[^0-9])' ~ id_number_pattern() | trim ~ '([^0-9]|$)',
-    }) }}
+{#- Free text with its personal data replaced by placeholders ([手机号], [身份证号], [车牌号],
+    [姓名], **号 …): the DuckDB function pii_scrub, which is quality/pii.py's scrub()
+    registered on every connection by plugins/cityops_pii.py. It normalises before it
+    matches (full-width digits, spaces and dashes inside numbers, +86), and `known_name`
+    (e.g. the hotline caller's name) is masked wherever it occurs in the text. Every text a
+    source sends passes through it in the first table that serves it; never call it in a
+    view (a reader without the function could not read the view). -#}
+{% macro scrub_free_text(expression, known_name=none) -%}
+    pii_scrub({{ expression }}, {{ known_name if known_name is not none else 'null' }})
 {%- endmacro %}

@@ -1,4 +1,4 @@
-"""dbt-duckdb plugin: hand the pseudonymisation key to DuckDB without writing it into SQL.
+"""dbt-duckdb plugin: the pseudonymisation key and the free-text scrubber on every connection.
 
 Models call the ``pii_hash`` macro, which reads the DuckDB session variable
 ``cityops_pii_key``. This plugin sets that variable on every cursor dbt opens, with a bound
@@ -8,6 +8,11 @@ connection opens, not when a module is imported.
 
 The variable exists only in dbt's own sessions: a view that used it would fail for any other
 reader, so every model that hashes is materialized as a table or an incremental table.
+
+It also registers the SQL functions of :mod:`quality.pii` (``pii_scrub``, ``pii_kinds``,
+``pii_scan``) on each connection: the scrubber every served free text passes through and the
+finder the ``no_clear_pii`` test scans with, one Python implementation for both. The same
+rule holds for them: tables only, never views.
 """
 
 from __future__ import annotations
@@ -25,6 +30,12 @@ MINIMUM_KEY_LENGTH = 16
 
 class Plugin(BasePlugin):
     """Sets ``cityops_pii_key`` on every cursor; refuses to run without a proper key."""
+
+    def configure_connection(self, conn):  # noqa: D102 (documented on the module)
+        # Imported here, not at module level: dbt imports plugins while it parses.
+        from quality import pii
+
+        pii.register(conn)
 
     def update_connection_config(self, creds, config):  # noqa: D102
         # DuckDB creates the database file but not its folder ($CITYOPS_HOME/warehouse/).

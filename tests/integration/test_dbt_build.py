@@ -16,22 +16,14 @@ import duckdb
 import pytest
 
 from ingestion.settings import paths
-from quality import serving
-from tests.integration.dbt_runner import run_dbt
+from ingestion.sources import CONTRACTS
+from quality import pii, serving
+from tests.integration.dbt_runner import copy_built_home, run_dbt
 
 pytestmark = pytest.mark.integration
 
 QUERIES = Path(__file__).resolve().parents[2] / "docs" / "analyst-queries.sql"
 CJK = re.compile(r"[\u4e00-\u9fff]")
-# What no text column outside `restricted` may contain (mobile, fixed line, resident ID).
-PII_PATTERNS = {
-    "mobile": r"(^|[^0-9])1[3-9][0-9]{9}([^0-9]|$)",
-    "fixed_line": r"(^|[^0-9])0[1-9][0-9]{1,2}-[0-9]{7,8}([^0-9]|$)",
-    "id_number": (
-        r"(^|[^0-9])[1-9][0-9]{5}(18|19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])"
-        r"[0-9]{3}[0-9Xx]([^0-9]|$)"
-    ),
-}
 REQUIRED_META = {
     "owner_department",
     "element",
@@ -55,6 +47,7 @@ def warehouse(small_warehouse, small_lake):
 def connection(warehouse):
     home, _, _ = warehouse
     with duckdb.connect(str(home / "warehouse" / "cityops.duckdb"), read_only=True) as db:
+        pii.register(db)  # the finder the dbt test scans with (quality/pii.py)
         yield db
 
 
@@ -88,41 +81,94 @@ def _text_columns(connection):
     ).fetchall()
 
 
-def test_no_text_column_outside_restricted_holds_a_phone_or_id_number(connection):
-    columns = _text_columns(connection)
-    assert len(columns) > 100  # every schema is scanned, views over the lake included
-    hits = []
-    for schema, table, column, data_type in columns:
-        if column.endswith("_key"):
-            continue  # keyed SHA-256 pseudonyms, checked below
-        value = f'cast("{column}" as varchar)' if data_type != "VARCHAR" else f'"{column}"'
-        for name, pattern in PII_PATTERNS.items():
-            found = connection.execute(
-                f"select count(*) from (select distinct {value} as v from {schema}.{table})"
-                " where regexp_matches(v, ?)",
-                [pattern],
-            ).fetchone()[0]
-            if found:
-                hits.append(f"{schema}.{table}.{column}: {found} values like a {name}")
-    assert hits == []
+def test_no_text_column_outside_restricted_holds_a_phone_or_id_number(warehouse, connection):
+    home, _, _ = warehouse
+    assert len(_text_columns(connection)) > 100  # every schema, views over the lake included
+    # The same finder and normaliser as the scrubber and the dbt test (quality/pii.py).
+    assert (
+        pii.scan_database(home / "warehouse" / "cityops.duckdb", exclude_schemas=("restricted",))
+        == []
+    )
+    snapshot = serving.current_snapshot(paths(home))
+    assert pii.scan_database(snapshot.path) == []
 
 
 def test_restricted_staging_does_hold_the_clear_values_the_scan_looks_for(connection):
-    # The scan above is only meaningful if the patterns find the clear data where it is.
-    phones = connection.execute(
-        "select count(*) from restricted.stg_hotline__orders where regexp_matches(caller_phone, ?)",
-        [PII_PATTERNS["mobile"]],
-    ).fetchone()[0]
-    ids = connection.execute(
-        "select count(*) from restricted.stg_iot__devices "
-        "where regexp_matches(resident_id_number, ?)",
-        [PII_PATTERNS["id_number"]],
-    ).fetchone()[0]
-    embedded = connection.execute(
-        "select count(*) from restricted.stg_hotline__orders where regexp_matches(content, ?)",
-        [PII_PATTERNS["mobile"]],
-    ).fetchone()[0]
+    # The scan above is only meaningful if the finder finds the clear data where it is.
+    phones, ids, embedded = connection.execute(
+        """
+        select
+            (select count(*) from restricted.stg_hotline__orders
+                where list_contains(pii_scan(caller_phone), 'mobile')),
+            (select count(*) from restricted.stg_iot__devices
+                where list_contains(pii_scan(resident_id_number), 'id_number')),
+            (select count(*) from restricted.stg_hotline__orders
+                where list_contains(pii_scan(content), 'mobile'))
+        """
+    ).fetchone()
     assert phones > 0 and ids > 0 and embedded > 0
+
+
+# Every form of personal data the scan fails on, written as a hostile or careless source
+# would: country prefix, dashes, full-width digits, a dotted plate.
+INJECTED = (
+    "，联系+86 139-1234-5678，身份证１１０１０５１９４９１２３１００２Ｘ"
+    "，车牌沪A·12345，a.b@example.com"
+)
+
+
+def _source_texts():
+    """{lake table: columns}: every text a source sends whose shape its contract leaves open."""
+    texts = {}
+    for contract in CONTRACTS:
+        for field in contract.fields:
+            if field.type == "string" and not (field.allowed or field.pattern or field.check):
+                texts.setdefault(contract.table, []).append(field.name)
+    return texts
+
+
+def test_personal_data_in_any_text_a_source_sends_is_scrubbed_and_never_stops_the_publish(
+    warehouse, tmp_path
+):
+    home, _, _ = warehouse
+    copy = copy_built_home(home, tmp_path / "home")
+    texts = _source_texts()
+    assert ("hotline_orders", "return_reason") in {(t, c) for t, cs in texts.items() for c in cs}
+    # Every such text of the newest delivery of every table (what the dimensions keep), nulls
+    # included, gets the injected sentence.
+    for table, columns in texts.items():
+        newest = sorted((paths(copy).raw / table).glob("dt=*/part-0.parquet"))[-1]
+        written = newest.with_suffix(".tmp")
+        injected = ", ".join(f"coalesce({column}, '') || $text as {column}" for column in columns)
+        with duckdb.connect() as db:
+            db.sql(
+                f"select * replace ({injected})"
+                " from read_parquet($file, hive_partitioning = false)",
+                params={"text": INJECTED, "file": str(newest)},
+            ).write_parquet(str(written))
+        written.replace(newest)
+    # The staging views and every model that reads one (the first that serve a source's text).
+    built = run_dbt(copy, tmp_path / "run", "run", "--select", "path:models/staging+1")
+    assert built.returncode == 0, built.stdout[-4000:]
+    tested = run_dbt(copy, tmp_path / "test", "test", "--select", "test_name:no_clear_pii")
+    assert tested.returncode == 0, tested.stdout[-4000:]
+    results = json.loads((tmp_path / "test" / "run_results.json").read_text(encoding="utf-8"))
+    statuses = {r["unique_id"].split(".")[2]: r["status"] for r in results["results"]}
+    # The views over the lake show it (a warning for the contract's owner); nothing served does.
+    assert statuses["no_clear_pii_stg_business__market_prices_"] == "warn"
+    assert {status for name, status in statuses.items() if "_stg_" not in name} == {"pass"}
+    assert pii.scan_database(paths(copy).home / "warehouse" / "cityops.duckdb") == []
+    with duckdb.connect(str(copy / "warehouse" / "cityops.duckdb"), read_only=True) as db:
+        scrubbed = db.execute(
+            """
+            select return_reason, handling_unit_name
+            from intermediate.int_hotline_order_versions
+            order by delivery_date desc
+            limit 1
+            """
+        ).fetchone()
+    assert scrubbed[0].endswith("，联系[手机号]，身份证[身份证号]，车牌[车牌号]，[邮箱]")
+    assert scrubbed[1].endswith("[车牌号]，[邮箱]")
 
 
 def test_pseudonyms_are_keyed_hashes_that_join_a_callers_orders(connection):

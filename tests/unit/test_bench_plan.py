@@ -97,7 +97,7 @@ def test_an_indicator_trend_takes_the_worse_end_per_day_for_street_areas():
 
 def test_a_test_compiled_to_where_false_counts_as_empty():
     # What no_clear_pii compiles to when it finds no text column (or no relation at all).
-    stub = "\n        select null as column_name, null as pattern, null as sample where false\n"
+    stub = "\n        select null as column_name, null as kinds, null as sample where false\n"
     assert _is_empty_test(stub)
     assert _is_empty_test("select 1 WHERE FALSE")
     scan = "select distinct device_id as value from t where device_id is not null"

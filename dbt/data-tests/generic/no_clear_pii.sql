@@ -1,7 +1,13 @@
 {#-
-    Fails on any value of any text column (lists included) that looks like a mobile number,
-    a fixed line or an 18-character resident ID number. Attach it to every model outside
-    the `restricted` schema (tests/unit/test_dbt_project.py checks that it is attached).
+    Fails on any value of any text column (lists included) that holds a mobile or fixed-line
+    number, a resident ID number, a bank-card-length number, an e-mail address or a licence
+    plate, found by pii_scan: quality/pii.py's finder (the DuckDB function that
+    plugins/cityops_pii.py registers), with the same normaliser the scrubber uses, so
+    `１３９ 1234-5678` is found as surely as `13912345678`. Attach it to every model outside
+    the `restricted` schema (tests/unit/test_dbt_project.py checks that it is attached); on
+    a staging view over the lake it runs at severity warn (the view is never served, and a
+    finding there says a source sends personal data in a column its contract calls
+    impersonal: the models that serve the column scrub it).
     Columns named *_key hold keyed SHA-256 pseudonyms: 64 hex characters that by chance
     contain digit runs, so they are skipped (their shape is tested separately).
     `row_filter` limits the scan (an incremental model's touched rows); dbt's `where` config
@@ -9,7 +15,6 @@
 -#}
 {% test no_clear_pii(model, row_filter=none) %}
 
-    {%- set patterns = pii_scan_patterns() -%}
     {%- set text_columns = [] -%}
     {%- if execute -%}
         {%- for column in adapter.get_columns_in_relation(model) -%}
@@ -20,30 +25,24 @@
     {%- endif -%}
 
     {%- if text_columns | length == 0 %}
-        select null as column_name, null as pattern, null as sample where false
+        select null as column_name, null as kinds, null as sample where false
     {%- else %}
         {%- for column in text_columns %}
             {%- set value = adapter.quote(column.name) if column.dtype | upper == 'VARCHAR'
                 else 'cast(' ~ adapter.quote(column.name) ~ ' as varchar)' %}
-        -- Distinct values first: a 30-million-row lake column has a few thousand of them.
+        -- Distinct values first: a 30-million-row lake column has a few thousand of them
+        -- (pii_scan is declared volatile so that DuckDB keeps it above the distinct).
         select
             '{{ column.name }}' as column_name,
-            case
-                {%- for pattern_name, pattern in patterns.items() %}
-                when regexp_matches(value, '{{ pattern }}') then '{{ pattern_name }}'
-                {%- endfor %}
-            end as pattern,
-            -- Show where, never what: the sample is masked like everything else.
-            regexp_replace(value, '[0-9]', '#', 'g') as sample
+            array_to_string(pii_scan(value), ',') as kinds,
+            -- Show where, never what: the sample is scrubbed like everything served.
+            pii_scrub(value, null) as sample
         from (
             select distinct {{ value }} as value
             from {{ model }}
             where {{ row_filter or 'true' }}
         ) as distinct_values
-        where
-            {%- for pattern in patterns.values() %}
-            {{ 'or ' if not loop.first }}regexp_matches(value, '{{ pattern }}')
-            {%- endfor %}
+        where len(pii_scan(value)) > 0
             {{- '\n        union all' if not loop.last }}
         {%- endfor %}
     {%- endif %}

@@ -1,6 +1,6 @@
 {#-
-    Every delivered version of every grid case, with the address masked and house numbers
-    scrubbed from the description. Incremental by delivery day (partition overwrite, as in
+    Every delivered version of every grid case, with the address masked and personal data
+    scrubbed from every text the source sends (the description, the category names). Incremental by delivery day (partition overwrite, as in
     int_hotline_order_versions).
 -#}
 {{
@@ -28,9 +28,9 @@ final as (
         street_code,
         case_type,
         category_code,
-        category_name,
+        {{ scrub_free_text('category_name') }} as category_name,
         subcategory_code,
-        subcategory_name,
+        {{ scrub_free_text('subcategory_name') }} as subcategory_name,
         discovery_method,
         {{ scrub_free_text('case_description') }} as case_description_scrubbed,
         {{ mask_address('address') }} as address_masked,
@@ -47,8 +47,9 @@ final as (
         case_status,
         is_cancelled,
         rework_count,
-        department_code,
-        inspector_id,
+        -- Codes the contract gives no pattern: scrubbed like any text (a valid code is kept).
+        {{ scrub_free_text('department_code') }} as department_code,
+        {{ scrub_free_text('inspector_id') }} as inspector_id,
         updated_at,
         source_file,
         source_record_number

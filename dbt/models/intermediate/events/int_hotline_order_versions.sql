@@ -29,7 +29,12 @@ delivered as (
 
     select
         stg_hotline__orders.*,
-        streets.street_code
+        streets.street_code,
+        -- Every text the source sends is scrubbed (quality/pii.py), the caller's own name
+        -- included wherever the citizen's words repeat it: one phone number in a 退单原因
+        -- must never reach the serving snapshot, nor stop its publication.
+        {{ scrub_free_text('stg_hotline__orders.content', 'stg_hotline__orders.caller_name') }}
+            as content_scrubbed
 
     from stg_hotline__orders
     left join streets
@@ -55,10 +60,11 @@ final as (
         delivered.channel,
         delivered.request_type,
         delivered.matter_code,
-        delivered.matter_name,
-        {{ scrub_free_text('delivered.content') }} as content_scrubbed,
-        regexp_matches(delivered.content, '(^|[^0-9])1[3-9][0-9]{9}([^0-9]|$)') as has_phone_in_content,
-        regexp_matches(delivered.content, '{{ id_number_pattern() }}') as has_id_number_in_content,
+        {{ scrub_free_text('delivered.matter_name') }} as matter_name,
+        delivered.content_scrubbed,
+        -- What the scrubber found (the placeholder it left), not a second search.
+        contains(delivered.content_scrubbed, '[手机号]') as has_phone_in_content,
+        contains(delivered.content_scrubbed, '[身份证号]') as has_id_number_in_content,
         {{ pii_hash(phone_digits('delivered.caller_phone'), 'phone') }} as caller_key,
         {{ mask_phone('delivered.caller_phone') }} as caller_phone_masked,
         {{ phone_kind('delivered.caller_phone') }} as caller_phone_kind,
@@ -74,12 +80,12 @@ final as (
         located.grid_match_method,
         delivered.order_status,
         delivered.dispatched_at,
-        delivered.handling_unit_name,
+        {{ scrub_free_text('delivered.handling_unit_name') }} as handling_unit_name,
         delivered.signed_at,
         delivered.first_contact_at,
         delivered.return_count,
         delivered.returned_at,
-        delivered.return_reason,
+        {{ scrub_free_text('delivered.return_reason', 'delivered.caller_name') }} as return_reason,
         delivered.redispatched_at,
         delivered.source_deadline_at,
         delivered.replied_at,

@@ -27,12 +27,14 @@ data_cutoff as (
 final as (
 
     select
-        latest.licence_number,
+        -- Texts the source sends pass the PII scrubber (quality/pii.py); a licence number
+        -- (沪静卫公字[2024]第001508号, JY13101060015049) holds nothing it masks.
+        {{ scrub_free_text('latest.licence_number') }} as licence_number,
         latest.uscc,
         latest.licence_type,
         latest.issued_date,
         latest.valid_until_date,
-        latest.issuing_authority,
+        {{ scrub_free_text('latest.issuing_authority') }} as issuing_authority,
         coalesce(latest.valid_until_date >= data_cutoff.data_cutoff_date, true) as is_valid,
         latest.delivery_date as last_delivery_date
 

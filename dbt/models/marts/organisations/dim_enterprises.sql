@@ -68,7 +68,8 @@ final as (
 
     select
         latest.uscc,
-        latest.enterprise_name,
+        -- Texts the source sends pass the PII scrubber (quality/pii.py) before they are served.
+        {{ scrub_free_text('latest.enterprise_name') }} as enterprise_name,
         latest.enterprise_type,
         latest.industry_section,
         latest.registered_capital_10k_yuan,
@@ -82,7 +83,7 @@ final as (
         located.road_name,
         located.grid_code,
         located.grid_match_method,
-        latest.registration_authority,
+        {{ scrub_free_text('latest.registration_authority') }} as registration_authority,
         latest.approved_date,
         coalesce(licence_counts.licence_count, 0) as licence_count,
         latest.first_delivery_date,

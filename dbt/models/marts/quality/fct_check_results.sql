@@ -29,8 +29,9 @@ final as (
         is_blocking,
         -- A check that did not say whether it blocks is taken to block (quality/results.py).
         not is_passed and severity = 'ERROR' and coalesce(is_blocking, true) as is_blocking_failure,
-        description,
-        metadata_json,
+        -- A Great Expectations finding may quote an unexpected value, e.g. a malformed phone.
+        {{ scrub_free_text('description') }} as description,
+        {{ scrub_free_text('metadata_json') }} as metadata_json,
         job_name,
         evaluated_at,
         evaluated_date

@@ -37,7 +37,8 @@ final as (
 
     select
         district_code,
-        district_name,
+        -- Texts the source sends pass the PII scrubber (quality/pii.py) before they are served.
+        {{ scrub_free_text('district_name') }} as district_name,
         hour_at,
         cast(hour_at as date) as flow_date,
         footfall,

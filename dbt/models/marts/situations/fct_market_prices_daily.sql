@@ -23,10 +23,11 @@ final as (
 
     select
         market_code,
-        market_name,
+        -- Texts the source sends pass the PII scrubber (quality/pii.py) before they are served.
+        {{ scrub_free_text('market_name') }} as market_name,
         commodity_code,
-        commodity_name,
-        price_unit,
+        {{ scrub_free_text('commodity_name') }} as commodity_name,
+        {{ scrub_free_text('price_unit') }} as price_unit,
         price_date,
         price_yuan,
         lag(price_yuan) over same_item as previous_price_yuan,

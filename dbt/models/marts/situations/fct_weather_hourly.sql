@@ -49,7 +49,8 @@ final as (
 
     select
         station_id,
-        station_name,
+        -- Texts the source sends pass the PII scrubber (quality/pii.py) before they are served.
+        {{ scrub_free_text('station_name') }} as station_name,
         observed_at,
         cast(observed_at as date) as observed_date,
         temperature_c,

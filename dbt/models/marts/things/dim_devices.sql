@@ -34,11 +34,13 @@ final as (
         latest.device_id,
         latest.device_type,
         iot_device_types.device_type_name,
-        -- Names of home devices embed the address ("智能水表（某路12弄3号）").
+        -- Names of home devices embed the address ("智能水表（某路12弄3号）"). Texts the
+        -- source sends pass the PII scrubber (quality/pii.py) before they are served; the
+        -- address mask scrubs first.
         {{ mask_address('latest.device_name') }} as device_name,
         latest.street_code,
         latest.grid_code,
-        latest.road_name,
+        {{ scrub_free_text('latest.road_name') }} as road_name,
         latest.underpass_code,
         {{ mask_address('latest.address') }} as address_masked,
         -- A home device's coordinates locate a person's home (精准定位, domain.md §2.4):
@@ -55,9 +57,10 @@ final as (
         latest.install_date,
         latest.device_status,
         latest.device_status in ('online', 'fault') as is_reporting,
-        latest.vendor_name,
+        {{ scrub_free_text('latest.vendor_name') }} as vendor_name,
         case
-            when latest.tags_text is not null then string_split(latest.tags_text, '|')
+            when latest.tags_text is not null
+                then string_split({{ scrub_free_text('latest.tags_text') }}, '|')
         end as tags,
         latest.first_seen_date,
         latest.last_seen_date

@@ -25,9 +25,9 @@ final as (
         passed as is_passed,
         severity,
         is_blocking,
-        -- A Great Expectations finding may quote an unexpected value, e.g. a malformed phone.
-        {{ scrub_free_text('description') }} as description,
-        {{ scrub_free_text('metadata_json') }} as metadata_json,
+        -- Scrubbed in fct_check_results (a view cannot call the Python scrubber).
+        description,
+        metadata_json,
         timezone('Asia/Shanghai', evaluated_at) as evaluated_at,
         evaluated_date
 
