@@ -19,6 +19,7 @@ CONTRACT = Contract(
     format="csv",
     file_glob="*.csv",
     key=("order_id",),
+    delivery="day_feed",
     version_by="updated_at",
     event_time="updated_at",
     fields=(
