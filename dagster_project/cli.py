@@ -208,16 +208,19 @@ def run(
     The pseudonymisation key comes from $CITYOPS_PII_KEY, or is generated once into
     $CITYOPS_HOME/.secrets/pii_key. Re-running is always safe. A failed partition or a
     blocking check that fails with severity ERROR on a lake table stops before the build,
-    so the serving snapshot keeps only data whose blocking checks passed.
+    so the serving snapshot keeps only data whose blocking checks passed. Landing folders
+    and files that are not read (a misnamed day folder, a file no contract matches) are
+    listed at the end.
     """
     from dagster import DagsterInstance
 
     from dagster_project.definitions import defs
-    from ingestion.pipeline import landing_days
+    from ingestion.landing import landing_days, record_landing_problems
     from ingestion.sources import CONTRACTS
 
     home = paths()
     _dagster_home(home)
+    problems = record_landing_problems(home)
     first, last = _day(start), _day(end)
     days = sorted(
         {
@@ -228,6 +231,7 @@ def run(
         }
     )
     if not days:
+        _print_landing_problems(problems)
         err.print(f"[red]No landing data under {home.landing}.[/red] Run `cityops generate` first.")
         raise typer.Exit(code=1)
     job = defs.resolve_job_def("ingest_sources")
@@ -251,6 +255,7 @@ def run(
             blocked += [f"{day} {name}" for name in _blocking_failures(result)]
             progress.advance(task)
     _print_totals(home)
+    _print_landing_problems(problems)
     if failed:
         err.print(f"[red]Failed partitions: {', '.join(failed)}[/red] — see `cityops status`.")
         if blocked:
@@ -263,6 +268,18 @@ def run(
         )
         raise typer.Exit(code=1)
     _build_warehouse(home, days[0], days[-1], instance, config)
+
+
+def _print_landing_problems(problems: list[Any]) -> None:
+    """What lies under landing/ unread (misnamed day folders, files no contract matches)."""
+    if not problems:
+        return
+    console.print(
+        f"[yellow]Not ingested: {len(problems)} item(s) under landing/[/yellow] "
+        "(recorded in lake/_ingestion_log/landing_problems.json):"
+    )
+    for problem in problems:
+        console.print(f"  {problem.path}  {problem.kind}: {problem.detail}")
 
 
 def _blocking_failures(result: Any) -> list[str]:
@@ -374,7 +391,12 @@ def status(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Show every source partition: rows, quarantined rows by reason, last run and failures."""
+    """Show every source partition: rows, quarantined rows by reason, last run and failures.
+
+    Below the tables: what lies under landing/ and is not ingested (a misnamed day folder, a
+    file no contract matches), from a fresh scan.
+    """
+    from ingestion.landing import record_landing_problems
     from ingestion.status import partition_status
 
     home = paths()
@@ -382,7 +404,9 @@ def status(
     if as_json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return
+    problems = record_landing_problems(home)
     if not rows:
+        _print_landing_problems(problems)
         err.print(f"No ingestion recorded under {home.lake}. Run `cityops run` first.")
         raise typer.Exit(code=1)
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -411,6 +435,7 @@ def status(
                 row["last_error"] or reasons or "—",
             )
         console.print(table)
+    _print_landing_problems(problems)
 
 
 STATUS_COLUMNS = (

@@ -26,6 +26,9 @@ import duckdb
 
 from ingestion import lake
 from ingestion.contract import Contract
+from ingestion.landing import landing_days as landing_days
+from ingestion.landing import landing_files
+from ingestion.landing import landing_fingerprints as landing_fingerprints
 from ingestion.read import read_file
 from ingestion.settings import Paths, duckdb_config
 from ingestion.validate import append, prepare, validate
@@ -59,26 +62,6 @@ def read_log(paths: Paths, table: str, day: dt.date) -> dict[str, Any] | None:
     with path.open(encoding="utf-8") as handle:
         document: dict[str, Any] = json.load(handle)
     return document
-
-
-def landing_files(paths: Paths, contract: Contract, day: dt.date) -> list[Path]:
-    """The delivered files of one contract and day, in delivery (name) order."""
-    folder = paths.landing_day(contract.source, day)
-    return sorted(folder.glob(contract.file_glob)) if folder.is_dir() else []
-
-
-def landing_days(paths: Paths, contract: Contract) -> list[dt.date]:
-    """Days for which the contract's source delivered at least one matching file."""
-    root = paths.landing / contract.source
-    days = []
-    for folder in sorted(root.iterdir()) if root.is_dir() else []:
-        try:
-            day = dt.date.fromisoformat(folder.name)
-        except ValueError:
-            continue
-        if any(folder.glob(contract.file_glob)):
-            days.append(day)
-    return days
 
 
 def _sha256(path: Path) -> str:
@@ -241,29 +224,3 @@ def iter_runs(paths: Paths) -> Iterator[dict[str, Any]]:
         for line in handle:
             if line.strip():
                 yield json.loads(line)
-
-
-def landing_fingerprints(paths: Paths) -> dict[str, str]:
-    """Per landing day (ISO date), a digest of every file delivered for it, all sources.
-
-    The digest covers each file's source, name, size and modification time, so a new or
-    re-sent file changes its day's digest: what the landing sensor watches.
-    """
-    entries: dict[str, list[str]] = {}
-    if not paths.landing.exists():
-        return {}
-    for source in sorted(p for p in paths.landing.iterdir() if p.is_dir()):
-        for day_folder in sorted(p for p in source.iterdir() if p.is_dir()):
-            try:
-                day = dt.date.fromisoformat(day_folder.name).isoformat()
-            except ValueError:
-                continue
-            for file in sorted(p for p in day_folder.iterdir() if p.is_file()):
-                stat = file.stat()
-                entries.setdefault(day, []).append(
-                    f"{source.name}/{file.name}:{stat.st_size}:{stat.st_mtime_ns}"
-                )
-    return {
-        day: hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:16]
-        for day, lines in sorted(entries.items())
-    }

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ingestion.pipeline import iter_runs, landing_days, read_log
+from ingestion.landing import landing_days
+from ingestion.pipeline import iter_runs, read_log
 from ingestion.settings import Paths
 from ingestion.sources import CONTRACTS
 

@@ -226,3 +226,39 @@ def test_status_shows_every_partition_with_its_counts(small_lake):
     )
     assert text.exit_code == 0
     assert "hotline_orders" in text.stdout and "encoding_mismatch" in text.stdout
+
+
+HOTLINE_HEADER = ",".join(f.source for f in HOTLINE.fields).encode("gb18030") + b"\n"
+
+
+def test_misnamed_day_folders_and_unmatched_files_are_reported_not_ingested(lake_copy):
+    from typer.testing import CliRunner
+
+    from dagster_project.cli import app
+    from ingestion.landing import landing_days, landing_problems, problems_path
+
+    lake_paths, _ = lake_copy
+    days = landing_days(lake_paths, HOTLINE)
+    landing = lake_paths.landing
+    (landing / "hotline" / "20240704").mkdir()  # date.fromisoformat accepts this one
+    (landing / "hotline" / "20240704" / "12345工单_20240704.csv").write_bytes(HOTLINE_HEADER)
+    (landing / "hotline" / "2024-13-45").mkdir()
+    (landing / "iot" / "2024-07-01" / "说明.txt").write_text("readme", encoding="utf-8")
+    (landing / "parking").mkdir()
+
+    assert landing_days(lake_paths, HOTLINE) == days  # neither folder is a delivery day
+    found = {(p.path, p.kind) for p in landing_problems(lake_paths)}
+    assert found == {
+        ("hotline/20240704/", "not_a_day_folder"),
+        ("hotline/2024-13-45/", "not_a_day_folder"),
+        ("iot/2024-07-01/说明.txt", "unmatched_file"),
+        ("parking/", "unknown_source"),
+    }
+    result = CliRunner().invoke(
+        app, ["status", "--table", "hotline_orders"], env={"CITYOPS_HOME": str(lake_paths.home)}
+    )
+    assert result.exit_code == 0, result.output
+    assert "rename it to 2024-07-04" in result.output
+    assert "iot/2024-07-01/说明.txt" in result.output
+    recorded = json.loads(problems_path(lake_paths).read_text(encoding="utf-8"))
+    assert len(recorded["problems"]) == 4
