@@ -372,3 +372,43 @@ def test_misnamed_day_folders_and_unmatched_files_are_reported_not_ingested(lake
     assert "iot/2024-07-01/说明.txt" in result.output
     recorded = json.loads(problems_path(lake_paths).read_text(encoding="utf-8"))
     assert len(recorded["problems"]) == 4
+
+
+def test_cityops_run_refuses_an_empty_resend_until_the_run_config_confirms_it(lake_copy):
+    from dagster import DagsterInstance
+
+    from dagster_project.cli import run_config
+    from dagster_project.definitions import defs
+    from tests.cli_runner import cityops
+
+    lake_paths, _ = lake_copy
+    day = dt.date(2024, 7, 1)
+    partition = lake_paths.raw_partition("hotline_orders", day) / lake.PART_FILE
+    before = lake.content_hash(partition)
+    _resend_day_as(lake_paths, day, b"")
+
+    result = cityops("run", "--start", "2024-07-01", "--end", "2024-07-01", home=lake_paths.home)
+    assert result.returncode == 1, result.stdout
+    assert "hotline_orders 2024-07-01 refused" in result.stderr
+    assert "--accept-smaller-resend" in result.stderr
+    assert "The warehouse was not rebuilt" in result.stderr
+    assert lake.content_hash(partition) == before
+    status = json.loads(cityops("status", "--json", home=lake_paths.home).stdout)
+    (row,) = [r for r in status if (r["table"], r["dt"]) == ("hotline_orders", "2024-07-01")]
+    assert (row["status"], row["blocked"]) == ("failed", "smaller_resend")
+
+    # The flag reaches the ingestion assets as run config, the way `cityops run` passes it.
+    confirmed = defs.resolve_job_def("ingest_sources").execute_in_process(
+        partition_key="2024-07-01",
+        instance=DagsterInstance.ephemeral(),
+        run_config=run_config(lake_paths, accept_smaller_resend=True),
+        raise_on_error=False,
+    )
+    hotline = [
+        event
+        for event in confirmed.get_asset_materialization_events()
+        if event.asset_key.path == ["raw", "hotline_orders"]
+    ]
+    assert hotline, "the confirmed re-send was materialized"
+    log = read_log(lake_paths, "hotline_orders", day)
+    assert (log["rows_written"], log["smaller_resend_accepted"]) == (0, True)
