@@ -184,12 +184,29 @@ def _dagster_home(home: Paths) -> Path:
     return dagster_instance_folder(Path(os.environ["DAGSTER_HOME"]))
 
 
-def run_config(home: Paths, *, force: bool = False) -> dict[str, Any]:
-    """Run config of the cityops jobs: the home, re-ingest or not, Dagster's console quiet."""
+def run_config(
+    home: Paths, *, force: bool = False, accept_smaller_resend: bool = False
+) -> dict[str, Any]:
+    """Run config of the cityops jobs: the home, re-ingest or not, Dagster's console quiet.
+
+    ``accept_smaller_resend`` reaches the ingestion assets through the ``cityops`` resource.
+    """
+    resource = {
+        "home": str(home.home),
+        "force": force,
+        "accept_smaller_resend": accept_smaller_resend,
+    }
     return {
-        "resources": {"cityops": {"config": {"home": str(home.home), "force": force}}},
+        "resources": {"cityops": {"config": resource}},
         "loggers": {"console": {"config": {"log_level": "WARNING"}}},
     }
+
+
+ACCEPT_SMALLER_RESEND_HELP = (
+    "Confirm re-sent days that leave a partition with fewer than half its rows (or none), "
+    "which ingestion otherwise refuses. Check the files with the source first; use with "
+    "--start/--end for the days concerned."
+)
 
 
 @app.command()
@@ -198,6 +215,9 @@ def run(
     end: Annotated[str | None, typer.Option(help="Last partition day to run (inclusive).")] = None,
     force: Annotated[
         bool, typer.Option(help="Re-ingest partitions even when their landing files are unchanged.")
+    ] = False,
+    accept_smaller_resend: Annotated[
+        bool, typer.Option("--accept-smaller-resend", help=ACCEPT_SMALLER_RESEND_HELP)
     ] = False,
 ) -> None:
     """Ingest every day that has landing data, then build the warehouse.
@@ -208,16 +228,20 @@ def run(
     The pseudonymisation key comes from $CITYOPS_PII_KEY, or is generated once into
     $CITYOPS_HOME/.secrets/pii_key. Re-running is always safe. A failed partition or a
     blocking check that fails with severity ERROR on a lake table stops before the build,
-    so the serving snapshot keeps only data whose blocking checks passed.
+    so the serving snapshot keeps only data whose blocking checks passed. A re-sent day that
+    would shrink a partition to fewer than half its rows (or none) fails that day until
+    confirmed with `--accept-smaller-resend`. Landing folders and files that are not read (a
+    misnamed day folder, a file no contract matches) are listed at the end.
     """
     from dagster import DagsterInstance
 
     from dagster_project.definitions import defs
-    from ingestion.pipeline import landing_days
+    from ingestion.landing import landing_days, record_landing_problems
     from ingestion.sources import CONTRACTS
 
     home = paths()
     _dagster_home(home)
+    problems = record_landing_problems(home)
     first, last = _day(start), _day(end)
     days = sorted(
         {
@@ -228,11 +252,13 @@ def run(
         }
     )
     if not days:
+        _print_landing_problems(problems)
         err.print(f"[red]No landing data under {home.landing}.[/red] Run `cityops generate` first.")
         raise typer.Exit(code=1)
     job = defs.resolve_job_def("ingest_sources")
     instance = DagsterInstance.get()
-    config = run_config(home, force=force)
+    config = run_config(home, force=force, accept_smaller_resend=accept_smaller_resend)
+    run_ids: list[str] = []
     failed: list[str] = []
     blocked: list[str] = []
     with _progress() as progress:
@@ -246,13 +272,16 @@ def run(
                 raise_on_error=False,
             )
             collect_run(instance, home, result.run_id)  # check results, also of a failed run
+            run_ids.append(result.run_id)
             if not result.success:
                 failed.append(day.isoformat())
             blocked += [f"{day} {name}" for name in _blocking_failures(result)]
             progress.advance(task)
     _print_totals(home)
+    _print_landing_problems(problems)
     if failed:
         err.print(f"[red]Failed partitions: {', '.join(failed)}[/red] — see `cityops status`.")
+        _print_ingestion_failures(home, set(run_ids))
         if blocked:
             # A blocking check that fails with ERROR fails its run (Dagster raises it).
             err.print(f"[red]Blocking checks failed:[/red] {'; '.join(blocked)}")
@@ -263,6 +292,34 @@ def run(
         )
         raise typer.Exit(code=1)
     _build_warehouse(home, days[0], days[-1], instance, config)
+
+
+def _print_landing_problems(problems: list[Any]) -> None:
+    """What lies under landing/ unread (misnamed day folders, files no contract matches)."""
+    if not problems:
+        return
+    console.print(
+        f"[yellow]Not ingested: {len(problems)} item(s) under landing/[/yellow] "
+        "(recorded in lake/_ingestion_log/landing_problems.json):"
+    )
+    for problem in problems:
+        console.print(f"  {problem.path}  {problem.kind}: {problem.detail}")
+
+
+def _print_ingestion_failures(home: Paths, run_ids: set[str]) -> None:
+    """The error of every partition that failed in these runs, refused re-sends first."""
+    from ingestion.pipeline import iter_runs
+
+    failures = [
+        attempt
+        for attempt in iter_runs(home)
+        if attempt.get("run_id") in run_ids and attempt["status"] == "failed"
+    ]
+    latest = {(attempt["table"], attempt["dt"]): attempt for attempt in failures}
+    ordered = sorted(latest.values(), key=lambda a: (a.get("blocked") is None, a["dt"]))
+    for attempt in ordered:
+        label = "refused" if attempt.get("blocked") else "failed"
+        err.print(f"[red]{attempt['table']} {attempt['dt']} {label}:[/red] {attempt['error']}")
 
 
 def _blocking_failures(result: Any) -> list[str]:
@@ -374,7 +431,13 @@ def status(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Show every source partition: rows, quarantined rows by reason, last run and failures."""
+    """Show every source partition: rows, quarantined rows by reason, last run and failures.
+
+    The last column gives the last error, else the quarantine reasons, files that yielded no
+    record and the accounting's warnings. Below the tables: what lies under landing/ and is not
+    ingested (a misnamed day folder, a file no contract matches), from a fresh scan.
+    """
+    from ingestion.landing import record_landing_problems
     from ingestion.status import partition_status
 
     home = paths()
@@ -382,7 +445,9 @@ def status(
     if as_json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return
+    problems = record_landing_problems(home)
     if not rows:
+        _print_landing_problems(problems)
         err.print(f"No ingestion recorded under {home.lake}. Run `cityops run` first.")
         raise typer.Exit(code=1)
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -398,7 +463,6 @@ def status(
             numeric = column in ("read", "written", "quarantined", "dups", "late")
             table.add_column(column, justify="right" if numeric else "left", overflow="fold")
         for row in partitions:
-            reasons = " ".join(f"{k}={v}" for k, v in row["quarantined_by_reason"].items())
             table.add_row(
                 row["dt"],
                 _status_style(row["status"]),
@@ -408,9 +472,23 @@ def status(
                 _number(row["duplicates_dropped"]),
                 _number(row["late_rows"]),
                 (row["last_run_at"] or "—").replace("T", " ")[:16],
-                row["last_error"] or reasons or "—",
+                _status_note(row),
             )
         console.print(table)
+    _print_landing_problems(problems)
+
+
+def _status_note(row: dict[str, Any]) -> str:
+    """The last error, else quarantine reasons, files without records and warnings."""
+    if row["last_error"]:
+        return str(row["last_error"])
+    notes = [" ".join(f"{k}={v}" for k, v in row["quarantined_by_reason"].items())]
+    if row["files_without_records"]:
+        notes.append("no record read from: " + ", ".join(row["files_without_records"]))
+    if row["withdrawn_keys"]:
+        notes.append(f"withdrawn keys: {row['withdrawn_keys']}")
+    notes += row["warnings"]
+    return "; ".join(note for note in notes if note) or "—"
 
 
 STATUS_COLUMNS = (
@@ -680,6 +758,9 @@ def publish(
 def backfill(
     start: Annotated[str, typer.Option(help="First day to re-run (YYYY-MM-DD).")],
     end: Annotated[str, typer.Option(help="Last day to re-run, inclusive (YYYY-MM-DD).")],
+    accept_smaller_resend: Annotated[
+        bool, typer.Option("--accept-smaller-resend", help=ACCEPT_SMALLER_RESEND_HELP)
+    ] = False,
 ) -> None:
     """Re-ingest a range of days (even unchanged deliveries), rebuild and re-publish.
 
@@ -692,7 +773,7 @@ def backfill(
     if first is not None and last is not None and first > last:
         err.print(f"[red]--start {start} is after --end {end}.[/red]")
         raise typer.Exit(code=2)
-    run(start=start, end=end, force=True)
+    run(start=start, end=end, force=True, accept_smaller_resend=accept_smaller_resend)
 
 
 @app.command()

@@ -14,10 +14,17 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import Final, Literal
 
 FieldType = Literal["string", "int", "float", "timestamp", "date", "bool"]
 FileFormat = Literal["csv", "jsonl", "json", "xlsx"]
+
+# What one delivery states (see ingestion/README.md, "Delivery semantics"). No source sends
+# explicit delete records: a record is withdrawn by re-sending its day without it.
+DAY_FEED: Final = "day_feed"  # the day's files are the whole statement of that delivery day
+REGISTRY_SNAPSHOT: Final = "registry_snapshot"  # each delivery lists the whole registry
+Delivery = Literal["day_feed", "registry_snapshot"]
+DELIVERIES = (DAY_FEED, REGISTRY_SNAPSHOT)
 
 # Quarantine reason codes, in the order a record is examined. A quarantined row carries the
 # first reason that applies, and every finding in ``reason_detail``.
@@ -138,6 +145,9 @@ class Contract:
     file_glob: str
     fields: tuple[Field, ...]
     key: tuple[str, ...]
+    # day_feed: a re-send replaces the day, and a record missing from it is withdrawn.
+    # registry_snapshot: the same per day, and the newest day lists every entity there is.
+    delivery: Delivery
     version_by: str | None = None
     event_time: str | None = None
     encoding: str = "utf-8"
@@ -160,6 +170,8 @@ class Contract:
                 raise ValueError(f"{self.table}: {name!r} is not a field")
         if not _IDENTIFIER.match(self.table):
             raise ValueError(f"table name {self.table!r} is not a lower-case identifier")
+        if self.delivery not in DELIVERIES:
+            raise ValueError(f"{self.table}: delivery must be one of {DELIVERIES}")
 
     def field(self, name: str) -> Field:
         """Return the field called ``name``."""

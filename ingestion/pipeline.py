@@ -2,8 +2,12 @@
 
 The guarantees, each tested in ``tests/integration/test_ingestion.py``:
 
-- **Nothing lost.** rows read = rows written + rows quarantined + duplicates dropped, checked
-  before anything is published; a partition that does not balance is never published.
+- **Nothing lost.** rows read = rows written + rows quarantined + duplicates dropped, per
+  delivered file and for the partition, checked before anything is published; a partition
+  that does not balance is never published. A file with no record at all is recorded with a
+  warning, never skipped in silence.
+- **Nothing wiped by mistake.** A re-send that would leave a partition with fewer than half
+  of the rows it has (or none) is refused, unless the operator confirms it.
 - **Nothing duplicated.** One row per key per partition; re-running replaces, never appends.
 - **Atomic.** Files are staged beside the lake and renamed into place, so a crash leaves the
   previous partition readable.
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import shutil
 import time
 import uuid
@@ -26,9 +31,18 @@ import duckdb
 
 from ingestion import lake
 from ingestion.contract import Contract
+from ingestion.landing import landing_days as landing_days
+from ingestion.landing import landing_files
+from ingestion.landing import landing_fingerprints as landing_fingerprints
 from ingestion.read import read_file
 from ingestion.settings import Paths, duckdb_config
-from ingestion.validate import append, prepare, validate
+from ingestion.validate import Counts, FileCounts, append, prepare, validate, withdrawn_keys
+
+# A re-send that would keep fewer than this share of the rows the partition has is refused
+# unless confirmed: a day re-sent as an empty or header-only file, a cut export, a file in the
+# wrong encoding. Corrections add or change records, they rarely remove half a day.
+SMALLER_RESEND_LIMIT = 0.5
+WITHDRAWN_SAMPLE = 10  # keys of withdrawn records listed in the accounting record
 
 
 class MissingDelivery(FileNotFoundError):
@@ -37,6 +51,10 @@ class MissingDelivery(FileNotFoundError):
 
 class AccountingError(RuntimeError):
     """Rows read do not equal rows written + quarantined + dropped as duplicates."""
+
+
+class SmallerResend(RuntimeError):
+    """A re-send would replace a partition with far fewer rows; refused until confirmed."""
 
 
 def log_path(paths: Paths, table: str, day: dt.date) -> Path:
@@ -51,34 +69,12 @@ def runs_path(paths: Paths) -> Path:
 
 def read_log(paths: Paths, table: str, day: dt.date) -> dict[str, Any] | None:
     """The last successful accounting record of a partition, if any."""
-    import json
-
     path = log_path(paths, table, day)
     if not path.exists():
         return None
     with path.open(encoding="utf-8") as handle:
         document: dict[str, Any] = json.load(handle)
     return document
-
-
-def landing_files(paths: Paths, contract: Contract, day: dt.date) -> list[Path]:
-    """The delivered files of one contract and day, in delivery (name) order."""
-    folder = paths.landing_day(contract.source, day)
-    return sorted(folder.glob(contract.file_glob)) if folder.is_dir() else []
-
-
-def landing_days(paths: Paths, contract: Contract) -> list[dt.date]:
-    """Days for which the contract's source delivered at least one matching file."""
-    root = paths.landing / contract.source
-    days = []
-    for folder in sorted(root.iterdir()) if root.is_dir() else []:
-        try:
-            day = dt.date.fromisoformat(folder.name)
-        except ValueError:
-            continue
-        if any(folder.glob(contract.file_glob)):
-            days.append(day)
-    return days
 
 
 def _sha256(path: Path) -> str:
@@ -99,9 +95,14 @@ def ingest_partition(
     paths: Paths,
     *,
     force: bool = False,
+    accept_smaller_resend: bool = False,
     run_id: str | None = None,
 ) -> dict[str, Any]:
-    """Ingest ``contract``'s files for ``day`` and return the partition's accounting record."""
+    """Ingest ``contract``'s files for ``day`` and return the partition's accounting record.
+
+    ``accept_smaller_resend`` confirms a re-send that leaves the partition with fewer than
+    half its rows (or none), which is otherwise refused with :class:`SmallerResend`.
+    """
     run_id = run_id or uuid.uuid4().hex
     started, clock = _now(), time.perf_counter()
     attempt = {
@@ -129,7 +130,7 @@ def ingest_partition(
         if (
             not force
             and previous is not None
-            and previous["files"] == inventory
+            and _identities(previous["files"]) == _identities(inventory)
             and previous["contract"] == contract.fingerprint()
             and (paths.raw_partition(contract.table, day) / lake.PART_FILE).exists()
         ):
@@ -137,7 +138,7 @@ def ingest_partition(
                 runs_path(paths), {**attempt, "status": "skipped", "finished_at": _now()}
             )
             return {**previous, "status": "skipped"}
-        log = _ingest(contract, day, paths, files, inventory)
+        log = _ingest(contract, day, paths, files, inventory, previous, accept_smaller_resend)
         log.update(
             run_id=run_id,
             started_at=started,
@@ -153,8 +154,15 @@ def ingest_partition(
             "error": f"{type(error).__name__}: {error}",
             "finished_at": _now(),
         }
+        if isinstance(error, SmallerResend):
+            failure["blocked"] = "smaller_resend"
         lake.append_jsonl(runs_path(paths), {**attempt, **failure})
         raise
+
+
+def _identities(files: list[dict[str, Any]]) -> list[tuple[str, str, int]]:
+    """What identifies a delivery: each file's path, hash and size (not its counts)."""
+    return [(entry["path"], entry["sha256"], entry["bytes"]) for entry in files]
 
 
 def _summary(log: dict[str, Any]) -> dict[str, Any]:
@@ -165,6 +173,7 @@ def _summary(log: dict[str, Any]) -> dict[str, Any]:
         "rows_written",
         "rows_quarantined",
         "duplicates_dropped",
+        "withdrawn_keys",
     )
     return {key: log[key] for key in keys}
 
@@ -175,12 +184,14 @@ def _ingest(
     paths: Paths,
     files: list[Path],
     inventory: list[dict[str, Any]],
+    previous: dict[str, Any] | None,
+    accept_smaller_resend: bool,
 ) -> dict[str, Any]:
-    rows_read = 0
-    warnings: list[str] = []
+    entries = []
     staged_rows = staged_quarantine = None
     # DuckDB spills what exceeds its memory limit here (beside the lake, removed afterwards).
     spill = lake.staging_path(paths.staging, ".duckdb.tmp")
+    raw_file = paths.raw_partition(contract.table, day) / lake.PART_FILE
     try:
         with duckdb.connect(config={**duckdb_config(), "temp_directory": str(spill)}) as con:
             prepare(con, contract)
@@ -188,16 +199,21 @@ def _ingest(
             for file, entry in zip(files, inventory, strict=True):
                 read = read_file(file, contract, entry["path"])
                 append(con, read.records, read.rejects)
-                rows_read += read.rows_read
-                warnings += read.warnings
+                entries.append(
+                    {
+                        **entry,
+                        "outcome": read.outcome,
+                        "rows_read": read.rows_read,
+                        "warnings": read.warnings,
+                    }
+                )
                 del read
             counts = validate(con, contract, day)
-            accounted = counts.rows_written + counts.rows_quarantined + counts.duplicates_dropped
-            if accounted != rows_read:
-                raise AccountingError(
-                    f"{contract.table} {day}: read {rows_read}, accounted for {accounted} "
-                    f"({counts}); nothing was published"
-                )
+            files_log = _check_books(contract, day, entries, counts)
+            previous_written = previous["rows_written"] if previous else None
+            if previous_written and not accept_smaller_resend:
+                _refuse_a_smaller_resend(contract, day, previous, files_log, counts)
+            withdrawn = withdrawn_keys(con, contract, raw_file, WITHDRAWN_SAMPLE)
             staged_rows = lake.stage_parquet(con, "valid_rows", paths.staging)
             if counts.rows_quarantined:
                 staged_quarantine = lake.stage_parquet(con, "quarantined_rows", paths.staging)
@@ -218,22 +234,106 @@ def _ingest(
         "dt": day.isoformat(),
         "status": "ingested",
         "contract": contract.fingerprint(),
-        "files": inventory,
-        "rows_read": rows_read,
+        "delivery": contract.delivery,
+        "files": files_log,
+        "rows_read": sum(entry["rows_read"] for entry in files_log),
         "rows_written": counts.rows_written,
         "rows_quarantined": counts.rows_quarantined,
         "quarantined_by_reason": counts.quarantined_by_reason,
         "duplicates_dropped": counts.duplicates_dropped,
         "duplicates_by_kind": counts.duplicates_by_kind,
         "late_rows": counts.late_rows,
-        "warnings": warnings,
+        "previous_rows_written": previous_written,
+        "smaller_resend_accepted": bool(
+            previous_written and _is_much_smaller(counts.rows_written, previous_written)
+        ),
+        "withdrawn_keys": withdrawn[0],
+        "withdrawn_key_sample": withdrawn[1],
+        "warnings": [
+            f"{entry['path']}: {warning}" for entry in files_log for warning in entry["warnings"]
+        ],
     }
+
+
+def _check_books(
+    contract: Contract, day: dt.date, entries: list[dict[str, Any]], counts: Counts
+) -> list[dict[str, Any]]:
+    """Each file's accounting entry; :class:`AccountingError` unless every file balances.
+
+    Per file: rows read = rows written + rows quarantined + duplicates dropped (a dropped
+    copy is charged to the file it came from). The partition's totals are these sums.
+    """
+    known = {entry["path"] for entry in entries}
+    strangers = sorted(set(counts.files) - known)
+    unbalanced = []
+    files_log = []
+    for entry in entries:
+        file_counts = counts.files.get(entry["path"], FileCounts())
+        if file_counts.rows_accounted != entry["rows_read"]:
+            unbalanced.append(
+                f"{entry['path']}: read {entry['rows_read']}, "
+                f"accounted for {file_counts.rows_accounted} ({file_counts})"
+            )
+        files_log.append(
+            {
+                **entry,
+                "rows_written": file_counts.rows_written,
+                "rows_quarantined": file_counts.rows_quarantined,
+                "quarantined_by_reason": file_counts.quarantined_by_reason,
+                "duplicates_dropped": file_counts.duplicates_dropped,
+                "duplicates_by_kind": file_counts.duplicates_by_kind,
+            }
+        )
+    if strangers or unbalanced:
+        problems = unbalanced + [f"rows of a file that was not read: {name}" for name in strangers]
+        raise AccountingError(
+            f"{contract.table} {day}: the books do not balance; nothing was published. "
+            + "; ".join(problems)
+        )
+    return files_log
+
+
+def _is_much_smaller(rows_written: int, previous_written: int) -> bool:
+    return rows_written == 0 or rows_written < previous_written * SMALLER_RESEND_LIMIT
+
+
+def _refuse_a_smaller_resend(
+    contract: Contract,
+    day: dt.date,
+    previous: dict[str, Any],
+    files_log: list[dict[str, Any]],
+    counts: Counts,
+) -> None:
+    """Raise :class:`SmallerResend` when the new delivery would shrink the partition too far."""
+    before = int(previous["rows_written"])
+    if not _is_much_smaller(counts.rows_written, before):
+        return
+    now = "; ".join(_describe_file(entry) for entry in files_log)
+    earlier = "; ".join(
+        f"{entry['path']} ({entry['bytes']:,} bytes)" for entry in previous.get("files", [])
+    )
+    one_day = f"--start {day} --end {day}"
+    raise SmallerResend(
+        f"{contract.table} {day}: the re-sent delivery would replace {before:,} rows with "
+        f"{counts.rows_written:,} (limit: at least {SMALLER_RESEND_LIMIT:.0%} of the rows, "
+        f"never none). Delivered now: {now}. Before: {earlier}. Nothing was published: the "
+        f"lake keeps the previous partition. Check the files with the source; if the smaller "
+        f"delivery is right, run `cityops run {one_day} --accept-smaller-resend`, otherwise "
+        "ask the source to send the day again."
+    )
+
+
+def _describe_file(entry: dict[str, Any]) -> str:
+    parts = [f"{entry['bytes']:,} bytes", f"{entry['rows_read']:,} read"]
+    parts.append(f"{entry['rows_written']:,} written")
+    for reason, n in entry["quarantined_by_reason"].items():
+        parts.append(f"{n:,} {reason}")
+    parts += entry["warnings"]
+    return f"{entry['path']} ({', '.join(parts)})"
 
 
 def iter_runs(paths: Paths) -> Iterator[dict[str, Any]]:
     """Every recorded ingestion attempt, oldest first."""
-    import json
-
     path = runs_path(paths)
     if not path.exists():
         return
@@ -241,29 +341,3 @@ def iter_runs(paths: Paths) -> Iterator[dict[str, Any]]:
         for line in handle:
             if line.strip():
                 yield json.loads(line)
-
-
-def landing_fingerprints(paths: Paths) -> dict[str, str]:
-    """Per landing day (ISO date), a digest of every file delivered for it, all sources.
-
-    The digest covers each file's source, name, size and modification time, so a new or
-    re-sent file changes its day's digest: what the landing sensor watches.
-    """
-    entries: dict[str, list[str]] = {}
-    if not paths.landing.exists():
-        return {}
-    for source in sorted(p for p in paths.landing.iterdir() if p.is_dir()):
-        for day_folder in sorted(p for p in source.iterdir() if p.is_dir()):
-            try:
-                day = dt.date.fromisoformat(day_folder.name).isoformat()
-            except ValueError:
-                continue
-            for file in sorted(p for p in day_folder.iterdir() if p.is_file()):
-                stat = file.stat()
-                entries.setdefault(day, []).append(
-                    f"{source.name}/{file.name}:{stat.st_size}:{stat.st_mtime_ns}"
-                )
-    return {
-        day: hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:16]
-        for day, lines in sorted(entries.items())
-    }

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ingestion.pipeline import iter_runs, landing_days, read_log
+from ingestion.landing import landing_days
+from ingestion.pipeline import iter_runs, read_log
 from ingestion.settings import Paths
 from ingestion.sources import CONTRACTS
 
@@ -14,8 +15,10 @@ def partition_status(paths: Paths, table: str | None = None) -> list[dict[str, A
     """One row per table and day that has landing files, a log or a recorded attempt.
 
     ``status`` is ``ok`` (ingested and its last attempt succeeded or was skipped), ``failed``
-    (the last attempt failed; the previous good partition, if any, is still served) or
-    ``pending`` (landing files not ingested yet).
+    (the last attempt failed; the previous good partition, if any, is still served; ``blocked``
+    says ``smaller_resend`` when a shrinking re-send was refused) or ``pending`` (landing files
+    not ingested yet). ``warnings`` and ``files_without_records`` come from the accounting
+    record: files that yielded no record, a ``.gz`` that was not gzip, and the like.
     """
     attempts: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for attempt in iter_runs(paths):
@@ -54,7 +57,15 @@ def partition_status(paths: Paths, table: str | None = None) -> list[dict[str, A
                     "last_run_at": last.get("finished_at"),
                     "last_run_status": last.get("status"),
                     "last_error": last.get("error") if last.get("status") == "failed" else None,
+                    "blocked": last.get("blocked") if last.get("status") == "failed" else None,
                     "failures": len(failures),
+                    "warnings": log.get("warnings", []),
+                    "files_without_records": [
+                        f"{entry['path']} ({entry['outcome']})"
+                        for entry in log.get("files", [])
+                        if entry.get("outcome", "read") != "read"
+                    ],
+                    "withdrawn_keys": log.get("withdrawn_keys"),
                 }
             )
     return rows

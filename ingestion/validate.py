@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -49,13 +51,12 @@ QUARANTINE_SCHEMA = pa.schema(
 
 
 @dataclass(frozen=True)
-class Counts:
-    """How one partition's records were accounted for."""
+class FileCounts:
+    """How the records of one delivered file (or of a whole partition) were accounted for."""
 
-    rows_written: int
-    quarantined_by_reason: dict[str, int]
-    duplicates_by_kind: dict[str, int]
-    late_rows: int
+    rows_written: int = 0
+    quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+    duplicates_by_kind: dict[str, int] = field(default_factory=dict)
 
     @property
     def rows_quarantined(self) -> int:
@@ -64,8 +65,21 @@ class Counts:
 
     @property
     def duplicates_dropped(self) -> int:
-        """Exact duplicates plus superseded versions."""
+        """Copies dropped: exact duplicates plus superseded versions."""
         return sum(self.duplicates_by_kind.values())
+
+    @property
+    def rows_accounted(self) -> int:
+        """Written + quarantined + dropped: equals the rows read when nothing is lost."""
+        return self.rows_written + self.rows_quarantined + self.duplicates_dropped
+
+
+@dataclass(frozen=True)
+class Counts(FileCounts):
+    """How one partition's records were accounted for, in total and per delivered file."""
+
+    late_rows: int = 0
+    files: dict[str, FileCounts] = field(default_factory=dict)
 
 
 def literal(text: str) -> str:
@@ -298,28 +312,53 @@ def _scalar(
     return int(row[0]) if row else 0
 
 
+def _per_file(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, int]:
+    return {str(name): int(n) for name, n in con.execute(sql).fetchall()}
+
+
 def _counts(con: duckdb.DuckDBPyConnection, contract: Contract, day: dt.date) -> Counts:
-    by_reason = dict(
-        con.execute(
-            "select reason, count(*) from quarantined_rows group by reason order by reason"
-        ).fetchall()
-    )
-    # Valid rows = exact copies + distinct records; distinct records = versions of keys.
-    # Hash aggregates count both kinds without another sort.
+    """The partition's accounting, per file: a dropped copy is charged to the file it came from.
+
+    Per file, valid rows = written + exact copies + superseded versions. Among identical valid
+    records, the representative is the copy :func:`validate` would keep (the latest file and
+    record); every other copy is an ``exact_duplicate`` of its own file. A representative that
+    is not the row kept for its key is a ``superseded_version``. Hash aggregates count both
+    kinds without another sort.
+    """
+    quarantined: dict[str, Counter[str]] = {}
+    for file, reason, n in con.execute(
+        "select source_file, reason, count(*) from quarantined_rows group by all order by all"
+    ).fetchall():
+        quarantined.setdefault(str(file), Counter())[str(reason)] = int(n)
     raws = ", ".join(_raw(f) for f in contract.fields)
-    key = ", ".join(ident(k) for k in contract.key)
-    row = con.execute(
+    valid = _per_file(
+        con, "select _source_file, count(*) from _checked where len(_findings) = 0 group by all"
+    )
+    representatives = _per_file(
+        con,
         f"""
-        select count(*), count(distinct ({raws}, '')), count(distinct ({key}, ''))
-        from _checked
-        where len(_findings) = 0
-        """
-    ).fetchone()
-    valid, distinct_records, distinct_keys = row if row else (0, 0, 0)
-    duplicates = {
-        EXACT_DUPLICATE: valid - distinct_records,
-        SUPERSEDED_VERSION: distinct_records - distinct_keys,
-    }
+        select kept.file, count(*)
+        from (
+            select max(struct_pack(file := _source_file, record := _source_record)) as kept
+            from _checked
+            where len(_findings) = 0
+            group by {raws}
+        )
+        group by all
+        """,
+    )
+    written = _per_file(con, "select _source_file, count(*) from valid_rows group by all")
+    files = {}
+    for name in sorted({*quarantined, *valid}):
+        kinds = {
+            EXACT_DUPLICATE: valid.get(name, 0) - representatives.get(name, 0),
+            SUPERSEDED_VERSION: representatives.get(name, 0) - written.get(name, 0),
+        }
+        files[name] = FileCounts(
+            rows_written=written.get(name, 0),
+            quarantined_by_reason=dict(sorted(quarantined.get(name, Counter()).items())),
+            duplicates_by_kind={kind: n for kind, n in kinds.items() if n},
+        )
     late = 0
     if contract.event_time is not None and contract.counts_late:
         late = _scalar(
@@ -327,9 +366,38 @@ def _counts(con: duckdb.DuckDBPyConnection, contract: Contract, day: dt.date) ->
             f"select count(*) from valid_rows where {ident(contract.event_time)} < ?",
             [dt.datetime.combine(day, dt.time())],
         )
+    by_reason: Counter[str] = Counter()
+    duplicates: Counter[str] = Counter()
+    for counts in files.values():
+        by_reason.update(counts.quarantined_by_reason)
+        duplicates.update(counts.duplicates_by_kind)
     return Counts(
         rows_written=_scalar(con, "select count(*) from valid_rows"),
-        quarantined_by_reason=by_reason,
-        duplicates_by_kind={kind: n for kind, n in duplicates.items() if n},
+        quarantined_by_reason=dict(sorted(by_reason.items())),
+        duplicates_by_kind={kind: duplicates[kind] for kind in sorted(duplicates)},
         late_rows=late,
+        files=files,
     )
+
+
+def withdrawn_keys(
+    con: duckdb.DuckDBPyConnection, contract: Contract, replaced: Path, sample: int
+) -> tuple[int, list[str]]:
+    """Keys of the partition file ``replaced`` that ``valid_rows`` no longer holds.
+
+    Returns their number and the first ``sample`` of them (sorted, parts joined by " | "):
+    records the re-send left out, or re-sent in a form that is now quarantined.
+    Informational: a withdrawn record is not read, so it is not part of the books. No source
+    sends explicit delete records; a key missing from a re-sent day is how a withdrawal shows.
+    """
+    if not replaced.exists():
+        return 0, []
+    key = ", ".join(ident(name) for name in contract.key)
+    con.execute(
+        f"create or replace temp table _withdrawn as "
+        f"select {key} from read_parquet(?) except select {key} from valid_rows",
+        [str(replaced)],
+    )
+    row = con.execute("select count(*) from _withdrawn").fetchone()
+    first = con.execute(f"select {key} from _withdrawn order by all limit {int(sample)}").fetchall()
+    return (int(row[0]) if row else 0), [" | ".join(str(v) for v in values) for values in first]

@@ -7,7 +7,7 @@
 """
 
 from ingestion import reference
-from ingestion.contract import Contract, Field
+from ingestion.contract import DAY_FEED, Contract, Field
 
 ENTERPRISE_TYPES = (
     "有限责任公司",
@@ -36,6 +36,7 @@ ENTERPRISES = Contract(
     sheet="企业登记",
     file_glob="企业登记_*.xlsx",
     key=("uscc",),
+    delivery=DAY_FEED,
     version_by="approved_date",
     event_time="approved_date",
     counts_late=False,
@@ -103,6 +104,7 @@ LICENCES = Contract(
     sheet="许可证",
     file_glob="企业登记_*.xlsx",
     key=("licence_number",),
+    delivery=DAY_FEED,
     event_time="issued_date",
     counts_late=False,
     max_lead_hours=24,
@@ -135,6 +137,7 @@ DISTRICT_FLOWS = Contract(
     format="csv",
     file_glob="商圈客流_*.csv",
     key=("district_code", "hour_at"),
+    delivery=DAY_FEED,
     event_time="hour_at",
     fields=(
         Field(
@@ -187,6 +190,7 @@ MARKET_PRICES = Contract(
     format="csv",
     file_glob="菜价_*.csv",
     key=("market_code", "commodity_code", "price_date"),
+    delivery=DAY_FEED,
     event_time="price_date",
     max_lead_hours=24,
     fields=(

@@ -6,7 +6,7 @@ changed that day in its current state, with the 发现→立案→派遣→处�
 """
 
 from ingestion import reference
-from ingestion.contract import OUT_OF_RANGE, UNKNOWN_CODE, Contract, Field, Rule
+from ingestion.contract import DAY_FEED, OUT_OF_RANGE, UNKNOWN_CODE, Contract, Field, Rule
 
 CASE_ID_PATTERN = r"WG\d{14}"  # WG + YYYYMMDD + 6-digit sequence (assumption: demo format)
 STATUSES = ("已发现", "已立案", "已派遣", "处置中", "已处置", "已核查", "已结案", "已注销")
@@ -22,6 +22,7 @@ CONTRACT = Contract(
     format="jsonl",
     file_glob="cases_*.jsonl",
     key=("case_id",),
+    delivery=DAY_FEED,
     version_by="updated_at",
     event_time="updated_at",
     code_sets=(("classification", CLASSIFICATIONS),),

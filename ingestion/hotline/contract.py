@@ -7,7 +7,7 @@ A later file of the same day (``…_补传.csv``) re-sends corrected orders; the
 """
 
 from ingestion import reference
-from ingestion.contract import OUT_OF_RANGE, Contract, Field, Rule
+from ingestion.contract import DAY_FEED, OUT_OF_RANGE, Contract, Field, Rule
 
 ORDER_ID_PATTERN = r"JA\d{14}"  # JA + YYYYMMDD + 6-digit sequence (assumption: demo format)
 STATUSES = (
@@ -31,6 +31,7 @@ CONTRACT = Contract(
     encoding="gb18030",
     file_glob="12345工单_*.csv",
     key=("order_id",),
+    delivery=DAY_FEED,
     version_by="updated_at",
     event_time="updated_at",
     fields=(

@@ -6,7 +6,7 @@ readings with corrected values (``…_r1.csv.gz``), and the later file wins.
 """
 
 from ingestion import reference
-from ingestion.contract import OUT_OF_RANGE, Contract, Field, Rule
+from ingestion.contract import DAY_FEED, OUT_OF_RANGE, REGISTRY_SNAPSHOT, Contract, Field, Rule
 
 DEVICE_ID_PATTERN = r"(SD|EB|WM|AQ|RG|PD|RS|EL|CM)\d{6}"
 DEVICE_TYPES = {
@@ -64,6 +64,7 @@ DEVICES = Contract(
     format="csv",
     file_glob="devices_*.csv",
     key=("device_id",),
+    delivery=REGISTRY_SNAPSHOT,
     fields=(
         Field(
             "device_id",
@@ -135,6 +136,7 @@ READINGS = Contract(
     format="csv",
     file_glob="readings_*.csv.gz",
     key=("device_id", "metric", "reading_at"),
+    delivery=DAY_FEED,
     event_time="reading_at",
     fields=(
         Field(

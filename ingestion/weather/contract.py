@@ -5,7 +5,7 @@ Shape: ``{"timezone": "Asia/Shanghai", "stations": [{"stationId", "stationName",
 Station ids are synthetic district automatic stations (assumption).
 """
 
-from ingestion.contract import Contract, Field
+from ingestion.contract import DAY_FEED, Contract, Field
 
 STATIONS = {"A3601": "静安区气象站（静安公园）", "A3602": "静安区气象站（大宁灵石公园）"}
 
@@ -17,6 +17,7 @@ CONTRACT = Contract(
     file_glob="weather_*.json",
     records_path=("stations", "hourly"),
     key=("station_id", "observed_at"),
+    delivery=DAY_FEED,
     event_time="observed_at",
     fields=(
         Field(

@@ -6,6 +6,7 @@ import gzip
 import io
 import json
 
+import pytest
 from openpyxl import Workbook
 
 from ingestion.business.contract import ENTERPRISES
@@ -159,3 +160,157 @@ def test_nested_weather_json_is_flattened_per_station_and_hour(tmp_path):
         ("A3601", "26.8"),
         ("A3602", "27.4"),
     ]
+
+
+READINGS_HEADER = "device_id,metric,value,reading_time\n"
+
+
+def _readings(n):
+    return READINGS_HEADER + "".join(
+        f"SD{i:06d},temperature_c,26.5,2024-07-01 10:00:00\n" for i in range(n)
+    )
+
+
+def test_a_gz_file_that_is_plain_csv_is_read_with_a_warning(tmp_path):
+    path = tmp_path / "readings_2024070112.csv.gz"
+    path.write_bytes(_readings(3).encode())  # named .gz, never compressed
+    result = read_file(path, READINGS, path.name)
+    assert result.records.num_rows == 3  # all three readings, none lost
+    assert result.rejects == []
+    assert result.warnings == ["named .gz but not gzip-compressed: read as the plain file it is"]
+
+
+def test_a_gzip_stream_cut_before_its_first_record_is_quarantined_as_truncated(tmp_path):
+    path = tmp_path / "readings_2024070113.csv.gz"
+    path.write_bytes(gzip.compress(_readings(100).encode(), mtime=0)[:20])  # 20 bytes survive
+    result = read_file(path, READINGS, path.name)
+    # No record decompresses: one quarantine row for the whole file says so.
+    assert result.records.num_rows == 0
+    assert [r.reason for r in result.rejects] == ["truncated_file"]
+    assert "no record survives" in result.rejects[0].detail
+    assert result.rows_read == 1 and result.outcome == "quarantined"
+    assert any("gzip stream ends" in warning for warning in result.warnings)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "why"),
+    [
+        ("readings_2024070114.csv.gz", b"", "empty file (0 bytes)"),
+        ("readings_2024070115.csv.gz", gzip.compress(READINGS_HEADER.encode()), "header only"),
+        ("readings_2024070116.csv.gz", READINGS_HEADER.strip().encode(), "header only"),
+    ],
+    ids=["0 bytes", "header only", "header without newline"],
+)
+def test_a_file_without_records_says_so(tmp_path, name, data, why):
+    path = tmp_path / name
+    path.write_bytes(data)
+    result = read_file(path, READINGS, path.name)
+    assert result.rows_read == 0 and result.outcome == "empty"
+    assert any(warning.startswith(why) for warning in result.warnings), result.warnings
+
+
+def test_a_bad_byte_quarantines_only_its_line_as_an_encoding_mismatch(tmp_path):
+    orders = [{**ORDER, "工单编号": f"JA2024070100000{n}"} for n in range(1, 4)]
+    lines = _hotline_csv(orders).split(b"\n")
+    # One 0xFF byte in the second order (line 3): no encoding decodes the whole file.
+    lines[2] = lines[2].replace("积水".encode("gb18030"), b"\xff" + "水".encode("gb18030"))
+    path = tmp_path / "12345工单_20240705.csv"
+    path.write_bytes(b"\n".join(lines))
+    result = read_file(path, HOTLINE, path.name)
+    # Orders 1 and 3 are read; order 2 is quarantined at its line, its text kept escaped.
+    assert [r["order_id"] for r in result.records.to_pylist()] == [
+        "JA20240701000001",
+        "JA20240701000003",
+    ]
+    ((reject),) = result.rejects
+    assert (reject.reason, reject.source_line) == ("encoding_mismatch", 3)
+    assert "not valid gb18030" in reject.detail
+    assert "\\xff水严重" in reject.raw_record and RARE in reject.raw_record  # not mojibake
+
+
+def test_jsonl_lines_that_do_not_decode_are_encoding_mismatches_at_their_line(tmp_path):
+    good = json.dumps({"caseId": "WG20240701000001", "desc": "积水"}, ensure_ascii=False)
+    bad = good.encode().replace("积".encode(), b"\xff")
+    path = tmp_path / "cases_20240702.jsonl"
+    path.write_bytes(good.encode() + b"\n" + bad + b"\n" + good.encode() + b"\n")
+    result = read_file(path, GRID, path.name)
+    assert result.records.num_rows == 2
+    assert [(r.reason, r.source_line) for r in result.rejects] == [("encoding_mismatch", 2)]
+    assert "\\xff" in result.rejects[0].raw_record
+
+
+def test_cr_only_line_endings_are_read(tmp_path):
+    path = tmp_path / "12345工单_20240706.csv"
+    orders = [ORDER, {**ORDER, "工单编号": "JA20240701000002"}]
+    path.write_bytes(_hotline_csv(orders).replace(b"\n", b"\r"))  # an old Mac/Excel export
+    result = read_file(path, HOTLINE, path.name)
+    assert result.rejects == []
+    assert [r["address"] for r in result.records.to_pylist()] == [RARE, RARE]
+
+
+def test_a_repeated_contract_column_rejects_the_file_with_its_name(tmp_path):
+    header = [f.source for f in HOTLINE.fields] + ["工单编号"]
+    row = ["JA20240701000001"] * len(header)
+    text = ",".join(header) + "\n" + ",".join(row) + "\n" + ",".join(row) + "\n"
+    path = tmp_path / "12345工单_20240707.csv"
+    path.write_bytes(text.encode("gb18030"))
+    result = read_file(path, HOTLINE, path.name)
+    # Which 工单编号 holds the order is ambiguous: both records are quarantined, not guessed.
+    assert result.records.num_rows == 0
+    assert [(r.reason, r.source_line) for r in result.rejects] == [
+        ("schema_mismatch", 2),
+        ("schema_mismatch", 3),
+    ]
+    assert "工单编号" in result.rejects[0].detail and "more than once" in result.rejects[0].detail
+
+
+def test_a_repeated_column_outside_the_contract_is_read_and_noted(tmp_path):
+    header = [f.source for f in HOTLINE.fields] + ["备注", "备注"]
+    row = [ORDER.get(source, "") for source in header[:-2]] + ["a", "b"]
+    path = tmp_path / "12345工单_20240708.csv"
+    path.write_bytes((",".join(header) + "\n" + ",".join(row) + "\n").encode("gb18030"))
+    result = read_file(path, HOTLINE, path.name)
+    assert result.records.num_rows == 1 and result.rejects == []
+    assert result.warnings == ["columns not in the contract, not loaded: 备注"]
+
+
+def test_a_renamed_sheet_quarantines_every_row_and_names_the_sheets_found(tmp_path):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Sheet1"  # the source renamed 企业登记
+    sheet.append([f.source for f in ENTERPRISES.fields])
+    for n in range(3):
+        sheet.append([f"9131010600000000{n}X"] + [None] * (len(ENTERPRISES.fields) - 1))
+    workbook.create_sheet("许可证").append(["许可证编号"])
+    path = tmp_path / "企业登记_20240702.xlsx"
+    workbook.save(path)
+    result = read_file(path, ENTERPRISES, path.name)
+    # Each of the 3 rows is counted and quarantined at its row, not 1 row for the file.
+    assert [(r.reason, r.source_line) for r in result.rejects] == [
+        ("schema_mismatch", 2),
+        ("schema_mismatch", 3),
+        ("schema_mismatch", 4),
+    ]
+    assert "sheet '企业登记' missing (sheets: Sheet1, 许可证)" in result.rejects[0].detail
+    assert result.records.num_rows == 0
+
+
+def test_a_damaged_file_mostly_in_another_encoding_is_a_whole_file_mismatch_without_mojibake(
+    tmp_path,
+):
+    orders = [{**ORDER, "工单编号": f"JA2024070100000{n}"} for n in range(1, 4)]
+    lines = _hotline_csv(orders, "utf-8").split(b"\n")
+    lines[2] = lines[2].replace("积水".encode(), b"\xff" + "水".encode())  # one bad byte
+    path = tmp_path / "12345工单_20240709.csv"
+    path.write_bytes(b"\n".join(lines))
+    result = read_file(path, HOTLINE, path.name)
+    # Neither GB18030 (declared) nor UTF-8 decodes every line; UTF-8 decodes the most, so the
+    # file is UTF-8: all 3 orders are encoding mismatches, their text readable, not mojibake.
+    assert result.records.num_rows == 0
+    assert [(r.reason, r.source_line) for r in result.rejects] == [
+        ("encoding_mismatch", 2),
+        ("encoding_mismatch", 3),
+        ("encoding_mismatch", 4),
+    ]
+    assert "declared gb18030, file is utf-8 (1 line(s)" in result.rejects[0].detail
+    assert RARE in result.rejects[0].raw_record and "\\xff水严重" in result.rejects[1].raw_record

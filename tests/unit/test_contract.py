@@ -12,6 +12,7 @@ def _contract(**overrides):
         format="csv",
         file_glob="*.csv",
         key=("row_id",),
+        delivery="day_feed",
         fields=(Field("row_id", "编号", nullable=False), Field("amount", "金额", "float")),
     )
     arguments.update(overrides)
@@ -58,3 +59,16 @@ def test_key_fields_are_required(contract):
 
 def test_every_table_has_one_contract_and_a_unique_name():
     assert len(BY_TABLE) == len(CONTRACTS) == 9
+
+
+def test_contract_rejects_an_unknown_delivery_kind():
+    with pytest.raises(ValueError, match="delivery"):
+        _contract(delivery="change_log")
+
+
+def test_each_contract_says_what_one_delivery_states():
+    # The device registry is resent whole every day; every other source delivers the day's
+    # records (enterprises and licences: the whole registry once, then each day's changes).
+    snapshots = {c.table for c in CONTRACTS if c.delivery == "registry_snapshot"}
+    assert snapshots == {"iot_devices"}
+    assert {c.delivery for c in CONTRACTS} == {"day_feed", "registry_snapshot"}

@@ -19,6 +19,7 @@ CONTRACT = Contract(
     format="csv",
     file_glob="*.csv",
     key=("order_id",),
+    delivery="day_feed",
     version_by="updated_at",
     event_time="updated_at",
     fields=(
@@ -203,3 +204,37 @@ def test_a_day_larger_than_the_memory_limit_is_loaded_file_by_file_and_spills(tm
     # (and removes it when the connection closes).
     assert spilled and all(path.startswith(str(spill)) for path in spilled)
     assert not spill.exists()
+
+
+def test_each_dropped_copy_is_charged_to_the_file_it_came_from():
+    with duckdb.connect() as con:
+        prepare(con, CONTRACT)
+        append(
+            con,
+            _records(
+                [
+                    ("JA001", "彭浦镇", "0", "否", "2024-07-01 09:00:00", "a.csv", 1),
+                    ("JA001", "彭浦镇", "0", "否", "2024-07-01 09:00:00", "a.csv", 2),  # copy
+                    ("JA002", "彭浦镇", "0", "否", "2024-07-01 10:00:00", "a.csv", 3),
+                    ("JA001", "彭浦镇", "1", "是", "2024-07-01 12:00:00", "b.csv", 1),  # newer
+                    ("JA002", "彭浦镇", "0", "否", "2024-07-01 10:00:00", "b.csv", 2),  # re-sent
+                    ("XX003", "彭浦镇", "0", "否", "2024-07-01 10:00:00", "b.csv", 3),  # bad id
+                ]
+            ),
+            [Reject("c.csv", 2, "malformed_record", "expected 5 fields, found 2", "JA9,彭浦镇")],
+        )
+        counts = validate(con, CONTRACT, DAY)
+    files = {
+        name: (c.rows_written, c.quarantined_by_reason, c.duplicates_by_kind)
+        for name, c in counts.files.items()
+    }
+    assert files == {
+        # a.csv: JA001 twice (one exact copy, one superseded by b.csv), JA002 re-sent later.
+        "a.csv": (0, {}, {"exact_duplicate": 2, "superseded_version": 1}),
+        # b.csv: JA001's newer version and JA002 written, XX003 quarantined.
+        "b.csv": (2, {"invalid_format": 1}, {}),
+        "c.csv": (0, {"malformed_record": 1}, {}),
+    }
+    # Per file: 3 = 0 + 0 + 3, 3 = 2 + 1 + 0, 1 = 0 + 1 + 0.
+    assert [c.rows_accounted for c in counts.files.values()] == [3, 3, 1]
+    assert counts.duplicates_by_kind == {"exact_duplicate": 2, "superseded_version": 1}

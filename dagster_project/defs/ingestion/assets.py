@@ -11,7 +11,7 @@ import dagster as dg
 from dagster_project.defs.ingestion.partitions import DAILY
 from dagster_project.defs.ingestion.resources import CityopsHome
 from ingestion.contract import Contract
-from ingestion.pipeline import MissingDelivery, ingest_partition
+from ingestion.pipeline import MissingDelivery, SmallerResend, ingest_partition
 from ingestion.sources import CONTRACTS
 
 GROUP = "ingestion"
@@ -44,10 +44,20 @@ def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
         paths = cityops.paths()
         day = dt.date.fromisoformat(context.partition_key)
         try:
-            log = ingest_partition(contract, day, paths, force=cityops.force, run_id=context.run_id)
+            log = ingest_partition(
+                contract,
+                day,
+                paths,
+                force=cityops.force,
+                accept_smaller_resend=cityops.accept_smaller_resend,
+                run_id=context.run_id,
+            )
         except MissingDelivery as missing:
             # Retrying cannot make a file appear; the freshness checks own late deliveries.
             raise dg.Failure(description=str(missing), allow_retries=False) from missing
+        except SmallerResend as smaller:
+            # Blocking until an operator confirms: a retry would refuse the same files again.
+            raise dg.Failure(description=str(smaller), allow_retries=False) from smaller
         context.log.info(
             f"{contract.table} {day}: {log['status']}, read {log['rows_read']}, "
             f"written {log['rows_written']}, quarantined {log['rows_quarantined']}, "
@@ -63,6 +73,10 @@ def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
                 "late_rows": log["late_rows"],
                 "status": log["status"],
                 "files": len(log["files"]),
+                "files_without_records": dg.MetadataValue.json(
+                    [entry["path"] for entry in log["files"] if entry.get("outcome") != "read"]
+                ),
+                "withdrawn_keys": log.get("withdrawn_keys", 0),
                 "path": dg.MetadataValue.path(str(paths.raw_partition(contract.table, day))),
                 "warnings": dg.MetadataValue.json(log["warnings"]),
             }
