@@ -24,9 +24,8 @@ then, in one process with the profile's DuckDB settings (``memory_limit``, ``thr
 6. publishes its warehouse with the same ``quality.serving.publish`` as the Dagster asset.
 
 Left out, because they are framework features rather than transformations: dbt's 36 unit
-tests (fixtures, not data), model hooks (they act only in incremental runs and render empty
-in a full refresh), Great Expectations suites, Data Docs, the catalogue export, the freshness
-and volume checks, notifications, the Dagster event log and check-result collection.
+tests (fixtures, not data), Great Expectations suites, Data Docs, the catalogue export, the
+freshness and volume checks, notifications, the Dagster event log and check-result collection.
 
 **Ingestion.** Each landing file straight to Parquet with DuckDB's readers (GB18030 decoded
 in Python first, XLSX read with openpyxl: DuckDB 2.0's ``encodings`` and ``excel`` extensions

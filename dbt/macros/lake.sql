@@ -30,14 +30,3 @@
             cast('{{ min_dt or max_dt }}' as date) and cast('{{ max_dt or min_dt }}' as date)
     {%- endif -%}
 {%- endmacro %}
-
-{#- True for a row whose newest delivery is at or after the window's first day: what an
-    upstream incremental model may have rewritten in this build. -#}
-{% macro touched_by_window(column) -%}
-    {%- set min_dt = window_bound('min_dt') -%}
-    {%- if min_dt is none -%}
-        true
-    {%- else -%}
-        {{ column }} >= cast('{{ min_dt }}' as date)
-    {%- endif -%}
-{%- endmacro %}

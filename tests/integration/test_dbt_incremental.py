@@ -7,16 +7,25 @@ the incremental path. The window alternates between the two ways of giving it: t
 environment (``CITYOPS_MIN_DT``/``CITYOPS_MAX_DT``, as Dagster does) and ``--vars`` (as an
 analyst does by hand). After each day's build, every row it wrote must lie inside the
 ``row_filter`` of its model's windowed PII test, which on a daily build scans only those rows.
+
+Then a day is re-sent, as a corrected delivery that withdraws records and changes others (a
+day's files are the complete statement of that day: its lake partition is replaced whole),
+and the day's incremental build must again end where a full build of the same lake ends.
+
+Tables are compared on content: every row of every table of the warehouse, ``EXCEPT ALL``
+both ways. No column is left out; doubles are rounded to 6 decimals, since parallel sums may
+differ in the last bit. No table holds a build timestamp.
 """
 
 import json
+import re
 import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.integration.dbt_runner import run_dbt
+from tests.integration.dbt_runner import copy_built_home, run_dbt
 
 pytestmark = pytest.mark.integration
 
@@ -112,22 +121,48 @@ def _comparable(connection, schema, table):
     )
 
 
-def test_a_full_build_and_a_sequence_of_daily_incremental_builds_give_identical_tables(
-    small_lake, small_warehouse, tmp_path
-):
-    lake_paths, _, _ = small_lake
-    # The full build: the session's one `dbt build` of the whole small lake (tests/conftest.py).
-    full_home, _ = small_warehouse
-    daily_home = tmp_path / "daily"
+def _differences(full_warehouse: Path, other_warehouse: Path) -> tuple[list, dict]:
+    """(every base table of the full build, {table: (rows only in full, rows only in other)})."""
+    with duckdb.connect() as connection:
+        connection.execute(f"attach '{full_warehouse}' as full_build (read_only)")
+        connection.execute(f"attach '{other_warehouse}' as other_build (read_only)")
+        tables = connection.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_catalog = 'full_build' and table_type = 'BASE TABLE' order by all"
+        ).fetchall()
+        differences = {}
+        for schema, table in tables:
+            columns = _comparable(connection, schema, table)
+            full = f"select {columns} from full_build.{schema}.{table}"
+            other = f"select {columns} from other_build.{schema}.{table}"
+            counts = tuple(
+                connection.execute(f"select count(*) from ({one} except all {two})").fetchone()[0]
+                for one, two in ((full, other), (other, full))
+            )
+            if counts != (0, 0):
+                differences[f"{schema}.{table}"] = counts
+    return tables, differences
 
+
+@pytest.fixture(scope="module")
+def daily_built(small_lake, tmp_path_factory):
+    """The small lake delivered and built one day at a time (see the module docstring).
+
+    Returns (home, dbt target, {windowed model: its row_filter}, {model: rows its daily
+    builds wrote}, {model: rows written outside its filter, per day}).
+    """
+    lake_paths, _, _ = small_lake
+    work = tmp_path_factory.mktemp("daily_build")
+    daily_home = work / "home"
     days = _delivery_days(lake_paths.raw)
     assert len(days) >= 4
-    daily_target = tmp_path / "daily_target"
+    daily_target = work / "target"
     assert run_dbt(daily_home, daily_target, "seed").returncode == 0
     warehouse = daily_home / "warehouse" / "cityops.duckdb"
-    before = tmp_path / "before_build.duckdb"
+    before = work / "before_build.duckdb"
     filters = {}
     written = {}
+    outside = {}
     for number, day in enumerate(days):
         if number:  # before the day's partitions arrive: the lake views change with them
             _keep_tables(warehouse, before, filters)
@@ -140,47 +175,38 @@ def test_a_full_build_and_a_sequence_of_daily_incremental_builds_give_identical_
             step = run_dbt(daily_home, daily_target, "run", env=bounds)
         assert step.returncode == 0, f"{day}: {step.stdout[-4000:]}"
         assert "incremental model" in step.stdout
-        # The window reached the models: the readings aggregate scanned this day's deliveries.
+        # The window reached the models: the readings aggregate read the hours of this day's
+        # deliveries only (the day's, and the previous evening's late readings).
         (compiled,) = daily_target.glob("compiled/**/fct_device_readings_hourly.sql")
         if number:  # the first day's run creates the tables: no window in a first build
-            assert f"cast('{day}' as date) and cast('{day}' as date)" in compiled.read_text(
-                encoding="utf-8"
-            )
+            hours = re.findall(r"reading_at >= timestamp '([^']+)'", compiled.read_text("utf-8"))
+            assert hours, compiled.read_text("utf-8")[:2000]
+            assert min(hours) >= days[number - 1], (day, hours)
             # Every row the day's build wrote is in its windowed PII tests' row_filter.
             for model, counts in _rows_written_outside_the_filter(
                 warehouse, before, filters, day
             ).items():
                 written[model] = written.get(model, 0) + counts[0]
-                assert counts[1] == 0, f"{day}: {model} wrote {counts[1]} rows outside the filter"
+                outside[(day, model)] = counts[1]
         else:
             filters = _windowed_tests(daily_target)
+    return daily_home, daily_target, filters, written, outside
 
-    with duckdb.connect() as connection:
-        connection.execute(
-            f"attach '{full_home / 'warehouse' / 'cityops.duckdb'}' as full_build (read_only)"
-        )
-        connection.execute(
-            f"attach '{daily_home / 'warehouse' / 'cityops.duckdb'}' as daily_build (read_only)"
-        )
-        tables = connection.execute(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_catalog = 'full_build' and table_type = 'BASE TABLE' order by all"
-        ).fetchall()
-        assert set(tables) >= INCREMENTAL_MODELS
-        differences = {}
-        for schema, table in tables:
-            columns = _comparable(connection, schema, table)
-            full = f"select {columns} from full_build.{schema}.{table}"
-            daily = f"select {columns} from daily_build.{schema}.{table}"
-            counts = tuple(
-                connection.execute(f"select count(*) from ({one} except all {other})").fetchone()[0]
-                for one, other in ((full, daily), (daily, full))
-            )
-            if counts != (0, 0):
-                differences[f"{schema}.{table}"] = counts
-        rows = connection.execute(
-            "select count(*) from full_build.things.fct_device_readings_hourly"
-        ).fetchone()[0]
+
+def test_a_full_build_and_a_sequence_of_daily_incremental_builds_give_identical_tables(
+    small_warehouse, daily_built
+):
+    # The full build: the session's one `dbt build` of the whole small lake (tests/conftest.py).
+    full_home, _ = small_warehouse
+    daily_home, _, filters, written, outside = daily_built
+    assert {key: count for key, count in outside.items() if count} == {}, "rows outside filter"
+
+    tables, differences = _differences(
+        full_home / "warehouse" / "cityops.duckdb", daily_home / "warehouse" / "cityops.duckdb"
+    )
+    assert set(tables) >= INCREMENTAL_MODELS
+    with duckdb.connect(str(full_home / "warehouse" / "cityops.duckdb"), read_only=True) as db:
+        rows = db.execute("select count(*) from things.fct_device_readings_hourly").fetchone()[0]
     assert rows > 10_000
     assert differences == {}
     # The check above was not vacuous: each windowed model's daily builds wrote rows.
@@ -194,3 +220,182 @@ def test_a_full_build_and_a_sequence_of_daily_incremental_builds_give_identical_
         "fct_city_events",
     }
     assert all(written[model] > 0 for _, model in filters), written
+
+
+# Flag metrics raise an alarm at 1 (dbt/seeds/iot_metrics.csv, alarm_kind = flag).
+FLAG_METRICS = ("smoke_alarm", "overcurrent_alarm", "elevator_fault", "elevator_entrapment")
+# _source_record of the readings a re-send adds (far above any file's record numbers).
+ADDED = 10**9
+# The text a re-send gives one order (no digits, so scrubbing leaves it as it is).
+NEW_CONTENT = "路灯不亮，夜间行人看不清路面"
+
+
+def _rewrite_partition(raw: Path, table: str, day: str, query: str) -> None:
+    """Replace a lake partition with ``query`` over its rows (``part``), as re-ingesting a
+    re-sent day does: the day's files are the complete statement of that day."""
+    file = raw / table / f"dt={day}" / "part-0.parquet"
+    staged = file.with_suffix(".tmp")
+    with duckdb.connect() as connection:
+        connection.execute(
+            f"create view part as select * from read_parquet('{file}', hive_partitioning = false)"
+        )
+        connection.execute(
+            f"create view lake as select * from "
+            f"read_parquet('{raw}/{table}/*/*.parquet', hive_partitioning = true)"
+        )
+        connection.execute(f"copy ({query}) to '{staged}' (format parquet)")
+    staged.replace(file)
+
+
+def _lake(raw: Path, query: str) -> list[tuple]:
+    with duckdb.connect() as connection:
+        for table in ("hotline_orders", "grid_cases", "iot_readings"):
+            connection.execute(
+                f"create view {table} as "
+                f"select * from read_parquet('{raw}/{table}/*/*.parquet', hive_partitioning = true)"
+            )
+        return connection.execute(query).fetchall()
+
+
+def _warehouse(home: Path, query: str) -> list[tuple]:
+    with duckdb.connect(str(home / "warehouse" / "cityops.duckdb"), read_only=True) as db:
+        return db.execute(query).fetchall()
+
+
+def test_a_re_sent_day_that_withdraws_and_changes_records_ends_where_a_full_build_ends(
+    daily_built, tmp_path
+):
+    daily_home, _, _, _, _ = daily_built
+    home = copy_built_home(daily_home, tmp_path / "daily")
+    raw = home / "lake" / "raw"
+    days = _delivery_days(raw)
+    # The newest day before the last with orders, cases and readings: later days hold later
+    # versions and late readings, so the re-sent day is not simply the end of the lake.
+    day = max(
+        day
+        for day in days[1:-1]
+        if all(
+            _lake(raw, f"select count(*) from {table} where dt = '{day}'")[0][0] >= 3
+            for table in ("hotline_orders", "grid_cases", "iot_readings")
+        )
+    )
+    others = f"(select order_id from hotline_orders where dt <> '{day}')"
+    withdrawn_order, changed_order = _lake(
+        raw,
+        f"select min(order_id) filter (where order_id not in {others}), "
+        f"max(order_id) filter (where order_id not in {others}) "
+        f"from hotline_orders where dt = '{day}'",
+    )[0]
+    reverted_order = _lake(
+        raw, f"select min(order_id) from hotline_orders where dt = '{day}' and order_id in {others}"
+    )[0][0]
+    withdrawn_case, changed_case = _lake(
+        raw,
+        f"select min(case_id), max(case_id) from grid_cases where dt = '{day}' "
+        f"and case_id not in (select case_id from grid_cases where dt <> '{day}')",
+    )[0]
+    # Readings: one device-hour withdrawn (an alarm's, when the day has one), one value
+    # changed, and an earlier day's alarm hour corrected to 0 by copies the re-send adds.
+    flags = ", ".join(f"'{metric}'" for metric in FLAG_METRICS)
+    (withdrawn_hour,) = _lake(
+        raw,
+        f"select device_id, metric, date_trunc('hour', reading_at) from iot_readings "
+        f"where dt = '{day}' order by (metric in ({flags}) and value >= 1) desc, "
+        f"device_id, metric, reading_at limit 1",
+    )
+    (changed_reading,) = _lake(
+        raw,
+        f"select device_id, metric, reading_at from iot_readings where dt = '{day}' "
+        f"and metric not in ({flags}) and device_id <> '{withdrawn_hour[0]}' order by all limit 1",
+    )
+    (earlier_alarm,) = _lake(
+        raw,
+        f"select device_id, metric, date_trunc('hour', reading_at) from iot_readings "
+        f"where dt < '{day}' and metric in ({flags}) and value >= 1 order by all limit 1",
+    )
+    assert None not in (withdrawn_order, changed_order, reverted_order, withdrawn_case)
+    assert withdrawn_order != changed_order and withdrawn_case != changed_case
+
+    def in_hour(device_metric_hour):
+        device, metric, hour = device_metric_hour
+        return (
+            f"device_id = '{device}' and metric = '{metric}' "
+            f"and date_trunc('hour', reading_at) = timestamp '{hour}'"
+        )
+
+    _rewrite_partition(
+        raw,
+        "hotline_orders",
+        day,
+        f"select * replace (case when order_id = '{changed_order}' then '{NEW_CONTENT}' "
+        f"else content end as content) from part "
+        f"where order_id not in ('{withdrawn_order}', '{reverted_order}')",
+    )
+    _rewrite_partition(
+        raw,
+        "grid_cases",
+        day,
+        f"select * replace (case when case_id = '{changed_case}' then '人行道破损，已设围挡'"
+        f" else description end as description) from part where case_id <> '{withdrawn_case}'",
+    )
+    _rewrite_partition(
+        raw,
+        "iot_readings",
+        day,
+        f"select * replace (case when device_id = '{changed_reading[0]}' "
+        f"and metric = '{changed_reading[1]}' and reading_at = timestamp '{changed_reading[2]}' "
+        f"then value + 1.5 else value end as value) from part "
+        f"where not ({in_hour(withdrawn_hour)}) "
+        f"union all select * exclude (dt) replace (0.0 as value, "
+        f"(select any_value(_source_file) from part) as _source_file, "
+        f"{ADDED} + _source_record as _source_record) "
+        f"from lake where dt < '{day}' and {in_hour(earlier_alarm)}",
+    )
+    target = tmp_path / "target"
+    window = {"CITYOPS_MIN_DT": day, "CITYOPS_MAX_DT": day}
+    step = run_dbt(home, target, "run", env=window)
+    assert step.returncode == 0, step.stdout[-4000:]
+    alarm_id = (
+        f"{earlier_alarm[0]}|{earlier_alarm[1]}|{earlier_alarm[2]:%Y-%m-%dT%H}"  # fct_device_alarms
+    )
+    alarm_query = f"select count(*) from events.fct_device_alarms where alarm_id = '{alarm_id}'"
+    # The newest delivery wins: the added zeros withdrew the earlier day's alarm.
+    assert _warehouse(home, alarm_query) == [(0,)]
+
+    # The day is re-sent once more without the added copies: the older readings count again,
+    # and the alarm is back, in an hour whose remaining deliveries all precede the window.
+    _rewrite_partition(
+        raw, "iot_readings", day, f"select * from part where _source_record < {ADDED}"
+    )
+    step = run_dbt(home, target, "run", env=window)
+    assert step.returncode == 0, step.stdout[-4000:]
+    assert _warehouse(home, alarm_query) == [(1,)]
+
+    full_home = tmp_path / "full"
+    shutil.copytree(home / "lake", full_home / "lake")
+    full_target = tmp_path / "full_target"
+    assert run_dbt(full_home, full_target, "seed").returncode == 0
+    full = run_dbt(full_home, full_target, "run")
+    assert full.returncode == 0, full.stdout[-4000:]
+
+    tables, differences = _differences(
+        full_home / "warehouse" / "cityops.duckdb", home / "warehouse" / "cityops.duckdb"
+    )
+    assert set(tables) >= INCREMENTAL_MODELS
+    assert differences == {}
+    # Not vacuous: the withdrawn order was in the tables before the re-send and is gone from
+    # every one of them after it; the changed texts arrived.
+    order_tables = ("events.fct_hotline_orders", "events.fct_city_events")
+    for table in order_tables:
+        key = "order_id" if "hotline" in table else "source_event_id"
+        query = f"select count(*) from {table} where {key} = '{withdrawn_order}'"
+        assert _warehouse(daily_home, query) == [(1,)]
+        assert _warehouse(home, query) == [(0,)]
+    assert _warehouse(
+        home,
+        f"select content_scrubbed from events.fct_hotline_orders "
+        f"where order_id = '{changed_order}'",
+    ) == [(NEW_CONTENT,)]
+    assert _warehouse(
+        home, f"select count(*) from events.fct_grid_cases where case_id = '{withdrawn_case}'"
+    ) == [(0,)]

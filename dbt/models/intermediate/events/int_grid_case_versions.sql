@@ -1,13 +1,15 @@
 {#-
     Every delivered version of every grid case, with the address masked and personal data
-    scrubbed from every text the source sends (the description, the category names). Incremental by delivery day (partition overwrite, as in
-    int_hotline_order_versions).
+    scrubbed from every text the source sends (the description, the category names).
+    Incremental by delivery day: a build replaces every version of the window's delivery days
+    (as int_hotline_order_versions).
 -#}
 {{
     config(
         materialized='incremental',
+        incremental_strategy='delivery_window',
         unique_key='delivery_date',
-        incremental_strategy='delete+insert',
+        delivery_span=['delivery_date', 'delivery_date'],
     )
 }}
 

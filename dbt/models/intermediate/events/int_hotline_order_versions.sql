@@ -1,13 +1,15 @@
 {#-
-    Every delivered version of every order, pseudonymised. Incremental by delivery day: a
-    day's build replaces that day's versions (unique_key = delivery_date is a partition
-    overwrite, so a re-ingested day with fewer rows leaves nothing stale behind).
+    Every delivered version of every order, pseudonymised. Incremental by delivery day
+    (strategy `delivery_window`, macros/delivery_window.sql): a build replaces every version of
+    the window's delivery days, so a re-ingested day with fewer rows, or none, leaves nothing
+    stale behind.
 -#}
 {{
     config(
         materialized='incremental',
+        incremental_strategy='delivery_window',
         unique_key='delivery_date',
-        incremental_strategy='delete+insert',
+        delivery_span=['delivery_date', 'delivery_date'],
     )
 }}
 

@@ -2,25 +2,19 @@
     The unified event fact: 12345 orders, grid cases and device alarms on one grain, with a
     common lifecycle (发现/受理 → 派遣 → 处置 → 结案), place keys and matter classification.
 
-    Incremental with unique key event_id: a build takes the events its upstream facts
-    rewrote (newest delivery in the window) plus every open order and case (their overdue
-    flag moves with the data cut-off). The pre-hook drops alarms a correction withdrew.
+    Incremental (strategy `delivery_window`, slice key event_id). An order's or a case's
+    event is a copy of its fact row, with the same delivery span: a build takes the facts
+    whose span overlaps the window and the facts of the events in the table's slice (what the
+    window's deliveries carried before, and every open event: the overdue flag moves with the
+    data cut-off); an event whose fact is gone is deleted. Alarm events follow
+    fct_device_alarms, which is re-derived whole on every build, and so are they.
 -#}
 {{
     config(
         materialized='incremental',
+        incremental_strategy='delivery_window',
         unique_key='event_id',
-        incremental_strategy='delete+insert',
-        pre_hook="
-            {% if is_incremental() %}
-            delete from {{ this }}
-            where
-                event_source = '物联告警'
-                and source_event_id not in (
-                    select alarm_id from {{ ref('fct_device_alarms') }}
-                )
-            {% endif %}
-        ",
+        always_rebuilt="event_source = '物联告警' or not is_closed or (deadline_at is not null and disposed_at is null)",
     )
 }}
 
@@ -44,6 +38,14 @@ fct_device_alarms as (
 
 ),
 
+{% if is_incremental() %}
+    in_slice as (
+
+        {{ window_slice('event_source, source_event_id') }}
+
+    ),
+{% endif %}
+
 hotline_events as (
 
     select
@@ -66,11 +68,17 @@ hotline_events as (
         is_closed,
         handling_unit_code as responsible_unit_code,
         cast(null as varchar) as severity,
+        first_delivery_date,
         last_delivery_date
 
     from fct_hotline_orders
     {% if is_incremental() %}
-        where {{ touched_by_window('last_delivery_date') }} or not is_closed
+        where
+            {{ delivery_span_in_window('first_delivery_date', 'last_delivery_date') }}
+            or order_id in (
+                select in_slice.source_event_id from in_slice
+                where in_slice.event_source = '12345热线'
+            )
     {% endif %}
 
 ),
@@ -97,11 +105,17 @@ grid_events as (
         is_closed,
         responsible_unit_code,
         cast(null as varchar) as severity,
+        first_delivery_date,
         last_delivery_date
 
     from fct_grid_cases
     {% if is_incremental() %}
-        where {{ touched_by_window('last_delivery_date') }} or not is_closed
+        where
+            {{ delivery_span_in_window('first_delivery_date', 'last_delivery_date') }}
+            or case_id in (
+                select in_slice.source_event_id from in_slice
+                where in_slice.event_source = '网格案件'
+            )
     {% endif %}
 
 ),
@@ -128,12 +142,10 @@ alarm_events as (
         false as is_closed,
         cast(null as varchar) as responsible_unit_code,
         alarm_severity as severity,
+        first_delivery_date,
         last_delivery_date
 
     from fct_device_alarms
-    {% if is_incremental() %}
-        where {{ touched_by_window('last_delivery_date') }}
-    {% endif %}
 
 ),
 
@@ -170,6 +182,7 @@ final as (
         is_closed,
         responsible_unit_code,
         severity,
+        first_delivery_date,
         last_delivery_date
 
     from unioned

@@ -1,13 +1,15 @@
 {#-
-    One row per grid (网格/数字城管) case in its newest version; incremental with unique key
-    case_id, re-derived from all versions of every case a day's deliveries touched (see
+    One row per grid (网格/数字城管) case in its newest version; incremental (strategy
+    `delivery_window`, slice key case_id), re-derived from all versions of every case the
+    window's deliveries carry now or carried before; a withdrawn case is deleted (see
     fct_hotline_orders). Open cases are re-derived on every build for `is_overdue`.
 -#}
 {{
     config(
         materialized='incremental',
+        incremental_strategy='delivery_window',
         unique_key='case_id',
-        incremental_strategy='delete+insert',
+        always_rebuilt='not is_closed or (deadline_at is not null and disposed_at is null)',
     )
 }}
 
@@ -35,14 +37,13 @@ data_cutoff as (
 {% if is_incremental() %}
     changed_cases as (
 
-        -- What this build's deliveries touched, plus everything still open.
+        -- What this build's deliveries carry now, and the slice of the table (what they
+        -- carried before, and everything still open).
         select case_id
         from int_grid_case_versions
         where {{ in_delivery_window('delivery_date') }}
         union
-        select case_id
-        from {{ this }}
-        where not is_closed or (deadline_at is not null and disposed_at is null)
+        {{ window_slice('case_id') }}
 
     ),
 {% endif %}

@@ -1,15 +1,17 @@
 {#-
-    One row per 12345 work order in its newest version. Incremental with unique key
-    order_id: a day's build re-derives every order that day's deliveries touched, from all
-    of that order's versions, so a late record never overwrites a newer one and a corrected
-    re-send does. Open orders are re-derived on every build so that `is_overdue` follows
-    the data cut-off.
+    One row per 12345 work order in its newest version. Incremental (strategy
+    `delivery_window`, slice key order_id): a build re-derives, from all of its versions, every
+    order the window's deliveries carry now or carried before (its delivery span overlaps the
+    window), so a late record never overwrites a newer one, a corrected re-send does, and an
+    order a re-send withdrew with its last version is deleted. Open orders, and orders still
+    waiting for a reply, are re-derived on every build: `is_overdue` follows the data cut-off.
 -#}
 {{
     config(
         materialized='incremental',
+        incremental_strategy='delivery_window',
         unique_key='order_id',
-        incremental_strategy='delete+insert',
+        always_rebuilt='not is_closed or (deadline_at is not null and replied_at is null)',
     )
 }}
 
@@ -50,14 +52,13 @@ data_cutoff as (
 {% if is_incremental() %}
     changed_orders as (
 
-        -- What this build's deliveries touched, plus everything still open.
+        -- What this build's deliveries carry now, and the slice of the table (what they
+        -- carried before, and everything still open).
         select order_id
         from int_hotline_order_versions
         where {{ in_delivery_window('delivery_date') }}
         union
-        select order_id
-        from {{ this }}
-        where not is_closed or (deadline_at is not null and replied_at is null)
+        {{ window_slice('order_id') }}
 
     ),
 {% endif %}
