@@ -106,7 +106,8 @@ def test_only_the_span_found_changes_and_full_width_punctuation_stays():
     text = "（１）联系：１３９ １２３４ ５６７８！　谢谢"
     assert pii.scrub(text) == "（１）联系：[手机号]！　谢谢"
     finding = pii.find(text)[0]
-    assert (finding.kind, text[finding.start : finding.end]) == ("mobile", "１３９ １２３４ ５６７８")
+    found = text[finding.start : finding.end]
+    assert (finding.kind, found) == ("mobile", "１３９ １２３４ ５６７８")
 
 
 def test_characters_nfkc_expands_keep_the_span_in_the_original_text():
