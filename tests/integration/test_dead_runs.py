@@ -1,0 +1,104 @@
+"""What a killed process leaves behind: its Dagster run, its staged files, its dbt child.
+
+Each test kills or ends real processes; the end-to-end ``kill -9`` of ``cityops run`` in
+each phase is ``test_crash.py``.
+"""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingestion import lake
+from ingestion.processes import remove_dead_entries
+from ingestion.settings import paths
+from quality import serving
+
+pytestmark = pytest.mark.integration
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has ended (and been reaped)."""
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    return ended.pid
+
+
+@pytest.fixture
+def sleeper():
+    """A live process, killed at the end."""
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    yield process
+    process.kill()
+    process.wait()
+
+
+def _touch(path: Path, *, age_seconds: float = 0.0, folder: bool = False) -> Path:
+    if folder:
+        path.mkdir()
+        (path / "duckdb_temp_block").write_bytes(b"x")
+    else:
+        path.write_bytes(b"staged")
+    moment = time.time() - age_seconds
+    os.utime(path, (moment, moment))
+    return path
+
+
+def test_staged_files_of_dead_writers_are_removed_and_live_writers_files_kept(tmp_path, sleeper):
+    staging = tmp_path / "_tmp"
+    staging.mkdir()
+    dead, live = _dead_pid(), sleeper.pid
+    # Removed: a dead writer's staged file, spill folder and DuckDB spill file; a file from
+    # before owners were recorded, untouched for 7 hours; a file of a pid that a process
+    # took over after the file was last written (written a day ago; the live process is new).
+    removed = {
+        _touch(staging / f"pid{dead}-a.parquet.tmp"),
+        _touch(staging / f"pid{dead}-b.duckdb.tmp", folder=True),
+        _touch(staging / f"duckdb_temp_{dead}_0_storage_DEFAULT-0.tmp"),
+        _touch(staging / "c.parquet.tmp", age_seconds=7 * 3600),
+        _touch(staging / f"pid{live}-d.parquet.tmp", age_seconds=24 * 3600),
+    }
+    # Kept: a live writer's files (this process's and another's), and an unowned fresh file.
+    kept = {
+        _touch(staging / f"pid{live}-e.parquet.tmp"),
+        _touch(staging / f"pid{os.getpid()}-f.parquet.tmp"),
+        _touch(staging / "g.parquet.tmp"),
+    }
+
+    assert set(remove_dead_entries(staging)) == removed
+    assert set(staging.iterdir()) == kept
+
+
+def test_lake_staging_names_carry_their_writer():
+    staged = lake.staging_path(Path("/nonexistent-not-created") / "x", ".parquet.tmp")
+    assert staged.name.startswith(f"pid{os.getpid()}-")
+
+
+def test_a_publication_removes_what_a_crashed_publication_staged(tmp_path, sleeper):
+    home = paths(tmp_path)
+    warehouse = tmp_path / "warehouse"
+    warehouse.mkdir()
+    with duckdb.connect(str(warehouse / "cityops.duckdb")) as con:
+        con.execute("create schema vitals")
+        con.execute("create table vitals.fct_warning_events as select 1 as id")
+    staged = tmp_path / "serving" / "_tmp"
+    staged.mkdir(parents=True)
+    dead = _dead_pid()
+    crashed = [
+        _touch(staged / f"pid{dead}-20240701T000000000000Z-run.duckdb"),
+        _touch(staged / f"pid{dead}-20240701T000000000000Z-run.duckdb.wal"),
+        _touch(staged / f"pid{dead}-20240701T000000000000Z-run.duckdb.tmp", folder=True),
+    ]
+    link = tmp_path / "serving" / f".pid{dead}-current.duckdb"
+    link.symlink_to("snapshots/gone.duckdb")
+    running = _touch(staged / f"pid{sleeper.pid}-20240701T000000000001Z-run.duckdb")
+
+    serving.publish(home, run_id="after-the-crash")
+
+    assert not any(path.exists() or path.is_symlink() for path in [*crashed, link])
+    # Another publication still writing keeps its file.
+    assert list(staged.iterdir()) == [running]
