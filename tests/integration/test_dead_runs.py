@@ -10,11 +10,16 @@ import sys
 import time
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
+from dagster._core.events import EngineEventData
+from dagster._core.test_utils import create_run_for_test
 
+from dagster_project.dead_runs import HOST_TAG, PID_TAG
+from dagster_project.defs.operations.sensors import fail_dead_runs
 from ingestion import lake
-from ingestion.processes import remove_dead_entries
+from ingestion.processes import hostname, remove_dead_entries
 from ingestion.settings import paths
 from quality import serving
 
@@ -102,3 +107,46 @@ def test_a_publication_removes_what_a_crashed_publication_staged(tmp_path, sleep
     assert not any(path.exists() or path.is_symlink() for path in [*crashed, link])
     # Another publication still writing keeps its file.
     assert list(staged.iterdir()) == [running]
+
+
+def _started_run(instance, tags=None):
+    return create_run_for_test(
+        instance, job_name="build_warehouse", status=dg.DagsterRunStatus.STARTED, tags=tags
+    )
+
+
+def test_runs_whose_process_died_are_marked_failed_and_live_ones_left(tmp_path, sleeper):
+    here = hostname()
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        # A killed `cityops run` (its tags), a live one, one on another host (cannot tell).
+        killed = _started_run(instance, {PID_TAG: str(_dead_pid()), HOST_TAG: here})
+        running = _started_run(instance, {PID_TAG: str(sleeper.pid), HOST_TAG: here})
+        elsewhere = _started_run(instance, {PID_TAG: "1", HOST_TAG: f"not-{here}"})
+        # A run the daemon launched: its worker's pid is in Dagster's own engine event.
+        launched = _started_run(instance)
+        instance.report_engine_event(
+            "Started process for run", launched, EngineEventData.in_process(_dead_pid())
+        )
+        # Evaluated as the daemon does, twice: the second finds nothing left to do.
+        context = dg.build_sensor_context(instance=instance)
+        first, again = fail_dead_runs(context), fail_dead_runs(context)
+        status = {
+            name: instance.get_run_by_id(run.run_id).status
+            for name, run in (
+                ("killed", killed),
+                ("running", running),
+                ("elsewhere", elsewhere),
+                ("launched", launched),
+            )
+        }
+        failure = instance.get_run_by_id(killed.run_id).tags.get("dagster/failure_reason")
+
+    assert status == {
+        "killed": dg.DagsterRunStatus.FAILURE,
+        "running": dg.DagsterRunStatus.STARTED,
+        "elsewhere": dg.DagsterRunStatus.STARTED,
+        "launched": dg.DagsterRunStatus.FAILURE,
+    }
+    assert failure == "UNEXPECTED_TERMINATION"
+    assert "Marked 2 run(s)" in first.skip_message
+    assert "live process" in again.skip_message
