@@ -5,6 +5,7 @@ each phase is ``test_crash.py``.
 """
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -24,6 +25,8 @@ from ingestion.settings import paths
 from quality import serving
 
 pytestmark = pytest.mark.integration
+
+PLUGIN = Path(__file__).resolve().parents[2] / "dbt" / "plugins" / "cityops_lifetime.py"
 
 
 def _dead_pid() -> int:
@@ -150,3 +153,44 @@ def test_runs_whose_process_died_are_marked_failed_and_live_ones_left(tmp_path, 
     assert failure == "UNEXPECTED_TERMINATION"
     assert "Marked 2 run(s)" in first.skip_message
     assert "live process" in again.skip_message
+
+
+# The parent starts the child as dagster-dbt starts dbt, with the variable run_dbt sets; the
+# child loads the plugin as dbt-duckdb does (name and config), prints its pid and sleeps.
+CHILD = f"""
+import importlib.util, os, time
+spec = importlib.util.spec_from_file_location("cityops_lifetime", {str(PLUGIN)!r})
+plugin = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(plugin)
+plugin.Plugin("cityops_lifetime", {{}})
+print(os.getpid(), flush=True)
+time.sleep(600)
+"""
+PARENT = f"""
+import os, subprocess, sys, time
+environment = {{**os.environ, "CITYOPS_DBT_PARENT_PID": str(os.getpid())}}
+child = subprocess.Popen([sys.executable, "-c", {CHILD!r}], env=environment)
+time.sleep(600)
+"""
+
+
+def _child_pids(parent: int) -> list[int]:
+    children = Path(f"/proc/{parent}/task/{parent}/children")
+    return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+
+def test_dbt_ends_when_the_process_that_started_it_is_killed():
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())  # the child has loaded the plugin
+    try:
+        assert _child_pids(parent.pid) == [child]
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+        # Without the plugin the child would sleep its 600 s; it checks every 0.5 s.
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{child}").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not Path(f"/proc/{child}").exists()
+    finally:
+        if Path(f"/proc/{child}").exists():
+            os.kill(child, signal.SIGKILL)
