@@ -151,7 +151,10 @@ def _already_generated(home: Paths, wanted: dict[str, Any]) -> bool:
 # backfills and launches in the UI) wait in Dagster's run queue and start one at a time: every
 # build writes the one working warehouse, and DuckDB refuses a second writer's lock, so two
 # builds at once fail (Dagster's default is 10 runs at once). One run already keeps the
-# 2 cores busy (docs/decisions.md).
+# 2 cores busy (docs/decisions.md). Dagster's run monitoring (in the daemon) fails a run
+# stuck starting or canceling for 3 minutes; a run whose process died after it started is
+# found by cityops itself (dagster_project/dead_runs.py): with the default run launcher,
+# Dagster's monitoring checks no worker's health.
 INSTANCE_CONFIG = """\
 # Written by cityops (dagster_project/cli.py); edit freely, cityops leaves an edited file alone.
 telemetry:
@@ -159,9 +162,21 @@ telemetry:
 concurrency:
   runs:
     max_concurrent_runs: 1
+# Runs stuck starting or canceling are failed after 3 minutes. A run whose process died is
+# failed by cityops' fail_dead_runs sensor and at the start of `cityops run`.
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  cancel_timeout_seconds: 180
+  max_resume_run_attempts: 0
+  poll_interval_seconds: 60
 """
 # What earlier versions wrote; such a file is replaced by INSTANCE_CONFIG.
-_EARLIER_INSTANCE_CONFIGS = ("telemetry:\n  enabled: false\n",)
+_EARLIER_INSTANCE_CONFIGS = (
+    "telemetry:\n  enabled: false\n",
+    "# Written by cityops (dagster_project/cli.py); edit freely, cityops leaves an edited file "
+    "alone.\ntelemetry:\n  enabled: false\nconcurrency:\n  runs:\n    max_concurrent_runs: 1\n",
+)
 
 
 def dagster_instance_folder(folder: Path) -> Path:
@@ -182,6 +197,26 @@ def _dagster_home(home: Paths) -> Path:
     if "DAGSTER_HOME" not in os.environ:
         os.environ["DAGSTER_HOME"] = str(home.dagster_home)
     return dagster_instance_folder(Path(os.environ["DAGSTER_HOME"]))
+
+
+def _instance(home: Paths) -> Any:
+    """The home's Dagster instance, once runs whose process died are marked failed.
+
+    A killed ``cityops run`` (or a run worker of the daemon) leaves its run ``STARTED``,
+    which would hold the run queue for good (``dagster_project/dead_runs.py``).
+    """
+    from dagster import DagsterInstance
+
+    from dagster_project.dead_runs import fail_dead_runs
+
+    _dagster_home(home)
+    instance = DagsterInstance.get()
+    for dead in fail_dead_runs(instance):
+        err.print(
+            f"[yellow]Marked failed: {dead.describe()}; its process is gone (killed or "
+            "crashed).[/yellow]"
+        )
+    return instance
 
 
 def run_config(
@@ -233,14 +268,13 @@ def run(
     confirmed with `--accept-smaller-resend`. Landing folders and files that are not read (a
     misnamed day folder, a file no contract matches) are listed at the end.
     """
-    from dagster import DagsterInstance
-
+    from dagster_project.dead_runs import process_tags
     from dagster_project.definitions import defs
     from ingestion.landing import landing_days, record_landing_problems
     from ingestion.sources import CONTRACTS
 
     home = paths()
-    _dagster_home(home)
+    instance = _instance(home)
     problems = record_landing_problems(home)
     first, last = _day(start), _day(end)
     days = sorted(
@@ -256,7 +290,6 @@ def run(
         err.print(f"[red]No landing data under {home.landing}.[/red] Run `cityops generate` first.")
         raise typer.Exit(code=1)
     job = defs.resolve_job_def("ingest_sources")
-    instance = DagsterInstance.get()
     config = run_config(home, force=force, accept_smaller_resend=accept_smaller_resend)
     run_ids: list[str] = []
     failed: list[str] = []
@@ -269,6 +302,7 @@ def run(
                 partition_key=day.isoformat(),
                 instance=instance,
                 run_config=config,
+                tags=process_tags(),
                 raise_on_error=False,
             )
             collect_run(instance, home, result.run_id)  # check results, also of a failed run
@@ -367,11 +401,13 @@ def execute_build(instance: Any, first: dt.date, last: dt.date, config: dict[str
         ASSET_PARTITION_RANGE_START_TAG,
     )
 
+    from dagster_project.dead_runs import process_tags
     from dagster_project.definitions import defs
 
     tags = {
         ASSET_PARTITION_RANGE_START_TAG: first.isoformat(),
         ASSET_PARTITION_RANGE_END_TAG: last.isoformat(),
+        **process_tags(),
     }
     return defs.resolve_job_def("build_warehouse").execute_in_process(
         instance=instance, run_config=config, tags=tags, raise_on_error=False

@@ -28,7 +28,13 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 
 PortOption = Annotated[
-    int | None, typer.Option("--port", help="Port on 127.0.0.1 (default 8088).", min=1, max=65535)
+    int | None,
+    typer.Option(
+        "--port",
+        help="Port on 127.0.0.1 (default: the one the server was started on, else 8088).",
+        min=1,
+        max=65535,
+    ),
 ]
 
 
@@ -108,7 +114,7 @@ def down() -> None:
     from dashboards.server import stop
 
     target = _target(None)
-    # The pid file is per home, whatever the port it was started on.
+    # The pid file is per home, whatever port it was started on.
     if stop(target):
         console.print(f"Stopped the Superset of {target.folder}.")
     else:

@@ -42,13 +42,10 @@ def collect_run(instance: Any, home: Paths, run_id: str) -> None:
 
 
 def _collect_all(home: Paths) -> None:
-    from dagster import DagsterInstance
-
-    from dagster_project.cli import _dagster_home
+    from dagster_project.cli import _instance
     from dagster_project.defs.quality.results import collect
 
-    _dagster_home(home)
-    instance = DagsterInstance.get()
+    instance = _instance(home)
     try:
         report = collect(instance, home)
     finally:

@@ -29,6 +29,7 @@ from dashboards.settings import (
     Instance,
     admin,
     duckdb_version,
+    recorded_port,
     requirements,
     superset_environment,
 )
@@ -191,8 +192,18 @@ def is_healthy(target: Instance) -> bool:
 
 
 def start(target: Instance, *, report: Report = _quiet) -> bool:
-    """Start gunicorn in the background unless it runs; True if started. Waits for /health."""
+    """Start gunicorn in the background unless it runs; True if started. Waits for /health.
+
+    The port goes into ``superset.port`` beside the pid file, so that ``status``, ``login``
+    and ``up`` without ``--port`` find the server where it was started.
+    """
     if running_pid(target) is not None:
+        recorded = recorded_port(target)
+        if recorded is not None and recorded != target.port:
+            raise ServerError(
+                f"The Superset of {target.home} already runs on port {recorded}; leave out "
+                "--port, or stop it first (`cityops dashboards down`)."
+            )
         wait_healthy(target)
         return False
     if is_healthy(target):
@@ -228,6 +239,7 @@ def start(target: Instance, *, report: Report = _quiet) -> bool:
             start_new_session=True,
         )
     target.pid_file.write_text(f"{process.pid}\n")
+    target.port_file.write_text(f"{target.port}\n", encoding="ascii")
     try:
         wait_healthy(target, process=process)
     except ServerError:
@@ -257,6 +269,7 @@ def stop(target: Instance, *, timeout: float = 30.0) -> bool:
     pid = running_pid(target)
     if pid is None:
         target.pid_file.unlink(missing_ok=True)
+        target.port_file.unlink(missing_ok=True)
         return False
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGTERM)
@@ -266,6 +279,7 @@ def stop(target: Instance, *, timeout: float = 30.0) -> bool:
     if running_pid(target) is not None:
         os.killpg(pid, signal.SIGKILL)
     target.pid_file.unlink(missing_ok=True)
+    target.port_file.unlink(missing_ok=True)
     return True
 
 

@@ -65,6 +65,11 @@ class Instance:
         return self.folder / "superset.pid"
 
     @property
+    def port_file(self) -> Path:
+        """The port the running server was started on (beside its pid file)."""
+        return self.folder / "superset.port"
+
+    @property
     def log_file(self) -> Path:
         """The server's log (gunicorn and Superset)."""
         return self.folder / "superset.log"
@@ -85,10 +90,27 @@ class Instance:
 
 
 def instance(home: Path | None = None, port: int | None = None) -> Instance:
-    """The instance for ``home`` (default ``$CITYOPS_HOME``) on ``port`` (default 8088)."""
+    """The instance for ``home`` (default ``$CITYOPS_HOME``) on ``port``.
+
+    Without ``port``: the port the server of ``home`` was started on, if one was started and
+    not stopped (``superset.port``), else 8088.
+    """
     root = (home or paths().home).resolve()
     venv = Path(os.environ.get("CITYOPS_SUPERSET_VENV", DEFAULT_VENV))
-    return Instance(home=root, port=port or DEFAULT_PORT, venv=venv)
+    found = Instance(home=root, port=port or DEFAULT_PORT, venv=venv)
+    if port is None:
+        recorded = recorded_port(found)
+        if recorded is not None:
+            found = Instance(home=root, port=recorded, venv=venv)
+    return found
+
+
+def recorded_port(target: Instance) -> int | None:
+    """The port written when the server of ``target``'s home was started, if any."""
+    try:
+        return int(target.port_file.read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return None
 
 
 def duckdb_version(lock: Path = UV_LOCK) -> str:

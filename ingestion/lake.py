@@ -13,13 +13,24 @@ from typing import Any
 
 import duckdb
 
+from ingestion.processes import owned_name, pause_point, remove_dead_entries
+
 PART_FILE = "part-0.parquet"
 
 
 def staging_path(staging: Path, suffix: str) -> Path:
-    """A new unique path in the staging folder (created if missing); nothing is made there."""
+    """A new unique path in the staging folder (created if missing); nothing is made there.
+
+    The name starts with this process's pid, so that :func:`clean_staging` can tell what a
+    crashed process left from what a live one is writing.
+    """
     staging.mkdir(parents=True, exist_ok=True)
-    return staging / f"{uuid.uuid4().hex}{suffix}"
+    return staging / owned_name(f"{uuid.uuid4().hex}{suffix}")
+
+
+def clean_staging(staging: Path) -> list[Path]:
+    """Remove staged files and spill folders whose writer died (a crash); returns them."""
+    return remove_dead_entries(staging)
 
 
 def stage_parquet(con: duckdb.DuckDBPyConnection, relation: str, staging: Path) -> Path:
@@ -36,6 +47,7 @@ def stage_parquet(con: duckdb.DuckDBPyConnection, relation: str, staging: Path) 
 
 def publish(staged: Path, partition_dir: Path) -> Path:
     """Move a staged file into its partition folder with one atomic rename."""
+    pause_point("ingestion")
     partition_dir.mkdir(parents=True, exist_ok=True)
     final = partition_dir / PART_FILE
     os.replace(staged, final)

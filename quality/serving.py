@@ -29,7 +29,11 @@ Layout under ``$CITYOPS_HOME/serving/``::
     current.duckdb  -> snapshots/20240731T000000123456Z-1a2b3c4d.duckdb
     previous.duckdb -> snapshots/…
     snapshots/      every kept snapshot (the newest ``keep``, plus current and previous)
-    _tmp/           a snapshot being written (never read)
+    _tmp/           a snapshot being written (never read), named after its writer's pid
+
+A publication that crashed (``kill -9``, power cut) leaves its staged copy, as large as the
+warehouse, in ``_tmp/``: each publication first removes what dead writers left there
+(:func:`clean_staged`), never the file of a publication still running.
 
 Each snapshot holds ``_serving.snapshot`` (one row: when and from which run it was
 published, how many tables, how it was copied) besides the copied tables.
@@ -45,6 +49,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingestion.processes import owned_name, pause_point, remove_dead_entries
 from ingestion.settings import Paths, duckdb_config
 
 # Views over the Parquet lake (staging) and clear personal data (restricted) stay in the
@@ -124,18 +129,20 @@ def publish(paths: Paths, *, run_id: str, keep: int = 3) -> Snapshot:
     folder = serving_dir(paths)
     (folder / "snapshots").mkdir(parents=True, exist_ok=True)
     (folder / "_tmp").mkdir(exist_ok=True)
+    clean_staged(paths)
     precise = dt.datetime.now(dt.UTC)
     now = precise.replace(microsecond=0)
     # Microseconds in the name: two publications within one second (by hand, run ids
     # `manual-<pid>` share their first 8 characters) must not overwrite each other's file.
     name = f"{precise:%Y%m%dT%H%M%S%fZ}-{run_id[:8]}.duckdb"
-    staged = folder / "_tmp" / name
+    staged = folder / "_tmp" / owned_name(name)
     remove_database(staged)
     try:
         tables, method, held_back = _copy_published_tables(work, staged, now=now, run_id=run_id)
     except Exception:
         remove_database(staged)
         raise
+    pause_point("publish")
     final = folder / "snapshots" / name
     os.replace(staged, final)
     _switch(folder, final)
@@ -184,6 +191,19 @@ def _copy_published_tables(
         con.execute("checkpoint snapshot")
         con.execute("detach snapshot")
     return len(published), method, held_back
+
+
+def clean_staged(paths: Paths) -> list[Path]:
+    """Remove what crashed publications left: staged copies, their logs, spill folders, links.
+
+    Only what a dead process wrote goes (the pid in each name tells whose it is); returns
+    the paths removed.
+    """
+    folder = serving_dir(paths)
+    removed = remove_dead_entries(folder / "_tmp")
+    # Link temporaries (`.pid<pid>-current.duckdb`) beside the links readers open; nothing
+    # else in this folder is touched.
+    return removed + remove_dead_entries(folder, unowned_max_age=None)
 
 
 def wal_path(database: Path) -> Path:
@@ -245,7 +265,7 @@ def _drop_unpublished(con: duckdb.DuckDBPyConnection) -> None:
 
 def _link(folder: Path, name: str, target: Path) -> None:
     """Point ``folder/name`` at ``target`` atomically (a new link renamed over the old)."""
-    temporary = folder / f".{name}.{os.getpid()}"
+    temporary = folder / f".{owned_name(name)}"
     temporary.unlink(missing_ok=True)
     temporary.symlink_to(os.path.relpath(target, folder))
     os.replace(temporary, folder / name)

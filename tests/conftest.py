@@ -48,6 +48,7 @@ def work_group(nodeid: str) -> str:
 # last 400 s (a 19 min 39 s run). Longest first, the two workers end close together.
 SLOWEST_FIRST = (
     "tests/integration/test_bench.py",  # 578 s: `cityops bench --scale small`
+    "tests/integration/test_crash.py",  # 535 s: four `cityops run`, three killed (2026-12-07)
     "warehouse",  # ≈ 500 s
     "cli",  # ≈ 410 s
     "tests/faults/test_faults.py",  # ≈ 540 s on a loaded machine (2026-12-07): 3 builds

@@ -74,15 +74,17 @@ def test_every_job_runs_its_steps_in_the_run_process():
 def test_the_instance_starts_the_runs_the_daemon_launches_one_at_a_time(tmp_path):
     from dagster._core.run_coordinator import QueuedRunCoordinator
 
-    from dagster_project.cli import dagster_instance_folder
+    from dagster_project.cli import _EARLIER_INSTANCE_CONFIGS, dagster_instance_folder
 
-    fresh, earlier, edited = (tmp_path / name for name in ("fresh", "earlier", "edited"))
-    earlier.mkdir()
-    (earlier / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    fresh, edited = tmp_path / "fresh", tmp_path / "edited"
+    earlier = [tmp_path / f"earlier{number}" for number in range(len(_EARLIER_INSTANCE_CONFIGS))]
+    for folder, config in zip(earlier, _EARLIER_INSTANCE_CONFIGS, strict=True):
+        folder.mkdir()
+        (folder / "dagster.yaml").write_text(config, encoding="utf-8")
     edited.mkdir()
     (edited / "dagster.yaml").write_text("concurrency:\n  runs:\n    max_concurrent_runs: 3\n")
-    limits, telemetry = {}, {}
-    for folder in (fresh, earlier, edited):
+    limits, telemetry, monitoring = {}, {}, {}
+    for folder in (fresh, *earlier, edited):
         dagster_instance_folder(folder)
         with dg.DagsterInstance.from_config(str(folder)) as instance:
             assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
@@ -90,10 +92,22 @@ def test_the_instance_starts_the_runs_the_daemon_launches_one_at_a_time(tmp_path
             queue = instance.get_concurrency_config().run_queue_config
             limits[folder.name] = queue.max_concurrent_runs
             telemetry[folder.name] = instance.telemetry_enabled
-    # A new folder and one an earlier cityops wrote get one run at a time and no telemetry; an
-    # edited file is kept as it is (it says nothing of telemetry: Dagster's default, on).
-    assert limits == {"fresh": 1, "earlier": 1, "edited": 3}
-    assert telemetry == {"fresh": False, "earlier": False, "edited": True}
+            # What the daemon's run monitoring reads (MonitoringDaemon).
+            monitoring[folder.name] = (
+                instance.run_monitoring_enabled,
+                instance.run_monitoring_start_timeout_seconds,
+            )
+    # A new folder and one an earlier cityops wrote get one run at a time, no telemetry and run
+    # monitoring; an edited file is kept as it is (it says nothing of telemetry or monitoring:
+    # Dagster's defaults, telemetry on and monitoring off).
+    assert limits == {"fresh": 1, "earlier0": 1, "earlier1": 1, "edited": 3}
+    assert telemetry == {"fresh": False, "earlier0": False, "earlier1": False, "edited": True}
+    assert monitoring == {
+        "fresh": (True, 180),
+        "earlier0": (True, 180),
+        "earlier1": (True, 180),
+        "edited": (False, 180),
+    }
 
 
 def test_a_daily_pipeline_backfill_runs_day_by_day_and_a_warehouse_backfill_in_one_run():

@@ -1,10 +1,11 @@
-"""Sensors: new landing files start the daily pipeline; a failed run notifies the channels."""
+"""Sensors: new landing files start the daily pipeline; failed and dead runs are handled."""
 
 import datetime as dt
 import json
 
 import dagster as dg
 
+from dagster_project.dead_runs import fail_dead_runs as mark_dead_runs_failed
 from dagster_project.defs.ingestion.partitions import DAILY
 from dagster_project.defs.operations.jobs import DAILY_PIPELINE
 from ingestion.pipeline import landing_fingerprints
@@ -76,7 +77,25 @@ def notify_on_run_failure(context: dg.RunFailureSensorContext) -> None:
     context.log.info(report.summary())
 
 
+@dg.sensor(
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Marks runs whose process died (kill -9, out of memory, a restart) as failed, so "
+        "that the one-at-a-time run queue moves on; notify_on_run_failure then posts them."
+    ),
+)
+def fail_dead_runs(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+    """Fail every run in progress whose process is gone (``dagster_project/dead_runs.py``)."""
+    marked = mark_dead_runs_failed(context.instance)
+    for dead in marked:
+        context.log.warning(f"Marked failed, its process is gone: {dead.describe()}")
+    if marked:
+        return dg.SkipReason(f"Marked {len(marked)} run(s) whose process died as failed.")
+    return dg.SkipReason("Every run in progress has a live process.")
+
+
 defs = dg.Definitions(
     jobs=[DAILY_PIPELINE],
-    sensors=[landing_sensor, notify_on_run_failure],
+    sensors=[landing_sensor, notify_on_run_failure, fail_dead_runs],
 )

@@ -97,6 +97,8 @@ def run_dbt(
     bounds = window or {}
     with _environment(
         CITYOPS_HOME=str(home),
+        # dbt ends when this process dies (dbt/plugins/cityops_lifetime.py).
+        CITYOPS_DBT_PARENT_PID=str(os.getpid()),
         **{variable: bounds.get(name) for name, variable in WINDOW_VARIABLES.items()},
     ):
         # dagster-dbt copies os.environ into the dbt process when it starts it, here.
