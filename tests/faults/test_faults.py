@@ -30,7 +30,8 @@ from tests.cli_runner import cityops
 from tests.faults.inject import Fault, inject_all, manifest_files
 from tests.integration.dbt_runner import run_dbt
 
-pytestmark = pytest.mark.integration
+# The module fixture makes three homes (3 builds): 416–536 s, near the 900 s per-test timeout.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 
 BASE = ("generate", "--start", "2024-07-01", "--days", "3", "--seed", "3", "--scale", "0.02")
 ACCEPT = "--accept-smaller-resend"
