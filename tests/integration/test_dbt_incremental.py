@@ -149,7 +149,7 @@ def daily_built(small_lake, tmp_path_factory):
     """The small lake delivered and built one day at a time (see the module docstring).
 
     Returns (home, dbt target, {windowed model: its row_filter}, {model: rows its daily
-    builds wrote}, {model: rows written outside its filter, per day}).
+    builds wrote}, {(day, model): rows the day's build wrote outside the model's filter}).
     """
     lake_paths, _, _ = small_lake
     work = tmp_path_factory.mktemp("daily_build")
