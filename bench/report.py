@@ -28,7 +28,7 @@ PACKAGES = (
     "great-expectations",
 )
 GB = 1_000_000_000
-# Targets of issue 8, judged at district-year scale (reported at every scale).
+# The benchmark targets, judged at district-year scale (reported at every scale).
 TARGET_FULL_BUILD_RATIO = 1.5
 TARGET_INCREMENTAL_SHARE = 0.05
 # "Flat between 90 and 365 days of history": the longer history's one-day build at most 25 %

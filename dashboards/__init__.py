@@ -1,1 +1,1 @@
-"""Superset dashboards as code and their provisioner (arrives with issue 7)."""
+"""Superset dashboards as code and their provisioner."""
