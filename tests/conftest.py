@@ -51,7 +51,7 @@ SLOWEST_FIRST = (
     "tests/integration/test_crash.py",  # 535 s: four `cityops run`, three killed (2026-12-07)
     "warehouse",  # ≈ 500 s
     "cli",  # ≈ 410 s
-    "tests/faults/test_faults.py",  # ≈ 540 s on a loaded machine (2026-12-07): 3 builds
+    "tests/faults/test_delivery_faults.py",  # ≈ 540 s on a loaded machine (2026-12-07): 3 builds
     "tests/integration/test_dbt_dagster.py",  # 161 s
     "tests/integration/test_operations.py",  # 131 s
 )

@@ -30,14 +30,16 @@ pytestmark = pytest.mark.integration
 VOLUME = "volume_within_baseline"
 
 
-def _ingest(instance, home, day):
+def _ingest(instance, home, day, *, accept_smaller_resend=False):
     from dagster_project.definitions import defs
+
+    config = {"home": str(home.home), "force": True, "accept_smaller_resend": accept_smaller_resend}
 
     return defs.resolve_job_def("ingest_sources").execute_in_process(
         partition_key=day,
         instance=instance,
         run_config={
-            "resources": {"cityops": {"config": {"home": str(home.home), "force": True}}},
+            "resources": {"cityops": {"config": config}},
             "loggers": {"console": {"config": {"log_level": "ERROR"}}},
         },
         raise_on_error=False,
@@ -94,10 +96,15 @@ def test_check_results_are_collected_shown_and_modelled(lake_copy, tmp_path):
         assert before.exit_code == 0, before.output
         assert "raw/iot_readings" in before.output and "无阻断失败" in before.output
 
-        # 07-04: the IoT readings feed goes silent. The volume check fails at ERROR, blocks,
-        # and the run fails; the failure sensor stores the evaluation all the same.
+        # 07-04: the IoT readings feed goes silent. The fixture's lake already holds 07-04, so
+        # the empty re-send is first refused (the partition keeps its rows); once the operator
+        # accepts it, the volume check fails at ERROR, blocks, and the run fails; the failure
+        # sensor stores the evaluation all the same.
         _silence_readings(home, "2024-07-04")
-        silent = _ingest(instance, home, "2024-07-04")
+        refused = _ingest(instance, home, "2024-07-04")
+        assert not refused.success
+        assert read_log(home, "iot_readings", dt.date(2024, 7, 4))["rows_read"] > 0
+        silent = _ingest(instance, home, "2024-07-04", accept_smaller_resend=True)
         assert not silent.success
         assert read_log(home, "iot_readings", dt.date(2024, 7, 4))["rows_read"] == 0
         collect_check_results_after_failure(_sensor_context(instance, silent, "failure"))
