@@ -147,7 +147,7 @@ final as (
         street_code as area_code,
         district_code as subject_code,
         cast(flow_date as timestamp) as period_start,
-        sum(sales_yuan) as value,
+        cast(sum(sales_yuan) as double) as value,
         any_value(district_name) as detail
     from flows
     group by street_code, district_code, flow_date

@@ -13,7 +13,9 @@ final as (
         district_name,
         hour_at,
         footfall,
-        sales_yuan,
+        -- Money in fen-exact decimals: a sum of doubles depends on the order the threads add
+        -- them in, and a daily total that differs in its last bit can cross a rounded threshold.
+        cast(sales_yuan as decimal(18, 2)) as sales_yuan,
         transactions as transaction_count,
         dt as delivery_date,
         _source_file as source_file,
