@@ -1,1 +1,1 @@
-"""Data-quality checks as plain functions (Great Expectations suites arrive with issue 5)."""
+"""Data-quality checks as plain functions, and the store of their results."""

@@ -8,8 +8,8 @@ is yesterday. A table is overdue when its expected partition has not been ingest
 This is the same rule as Dagster's ``build_time_partition_freshness_checks`` with
 ``deadline_cron = "MM HH * * *"`` over the daily partitions
 (``dagster_project/defs/quality/freshness.py``): the checks read Dagster's materializations,
-:func:`freshness_status` reads the ingestion accounting records, so ``cityops freshness`` and
-(later) the quality mart work without Dagster. Both agree while ingestion runs through
+:func:`freshness_status` reads the ingestion accounting records, so ``cityops freshness``
+works without Dagster. Both agree while ingestion runs through
 Dagster, which writes one accounting record per materialized partition.
 
 No deadline comes from ``domain.md`` or from the sources' agreements: every hour below is an

@@ -2,7 +2,7 @@
 
 Delivered as a daily JSON Lines dump of the grid platform's case API: every case found or
 changed that day in its current state, with the 发现→立案→派遣→处置→核查→结案 timestamps
-(../shared/reference/domain.md §4.3). Classification follows 部件/事件 大类/小类 codes.
+(docs/domain.md#43-grid-case-lifecycle). Classification follows 部件/事件 大类/小类 codes.
 """
 
 from ingestion import reference

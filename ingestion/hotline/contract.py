@@ -1,7 +1,7 @@
 """12345 citizen-hotline work orders (12345 热线工单).
 
 Delivered as a daily change feed: one GB18030 CSV with Chinese headers holding every order
-accepted or changed that day, in its state at export time (../shared/reference/domain.md §4.2).
+accepted or changed that day, in its state at export time (docs/domain.md#42-12345-work-order-lifecycle).
 A later file of the same day (``…_补传.csv``) re-sends corrected orders; the newest
 ``更新时间`` wins.
 """

@@ -1,10 +1,11 @@
-"""Reference data shared by the generator, the source contracts and (later) dbt seeds.
+"""Reference data shared by the generator, the source contracts and the dbt seeds.
 
 The CSV files beside this module are the single source of truth for Jing'an geography and
-code lists. Street codes are the NBS 12-digit 统计用区划代码 (../shared/reference/domain.md
-§5.2, verified). Everything else here is an ASSUMPTION made for the demo and labelled as such
-in ``README.md`` beside this file: grid codes and their shapes, road-to-grid assignment,
-department codes, the hotline matter list, underpasses, markets and business-district bases.
+code lists. Street codes are the NBS 12-digit 统计用区划代码 (verified:
+docs/domain.md#52-jingan-district-and-its-street-codes). Everything else here is an
+ASSUMPTION made for the demo and labelled as such in ``README.md`` beside this file: grid
+codes and their shapes, road-to-grid assignment, department codes, the hotline matter list,
+underpasses, markets and business-district bases.
 """
 
 from __future__ import annotations

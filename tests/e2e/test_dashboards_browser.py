@@ -3,7 +3,8 @@
 Debian's ``chromium`` package drives the test through Playwright's Python API with
 ``executable_path``, so no browser is downloaded. Each dashboard must render every chart of
 the spec with no chart error; screenshots land in ``artifacts/dashboards/`` (or
-``$CITYOPS_TEST_ARTIFACTS/dashboards/``) for review.
+``$CITYOPS_TEST_ARTIFACTS/dashboards/``) for review. With ``CITYOPS_SCREENSHOTS=docs/img`` the
+leader's views of the two main dashboards are also saved there, as the README shows them.
 """
 
 import os
@@ -23,6 +24,10 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("CITYOPS_TEST_ARTIFACTS", REPO / "artifacts")) / "dashboards"
+# The README's pictures: the leader's first screen of these dashboards, when the switch is set.
+SCREENSHOTS = os.environ.get("CITYOPS_SCREENSHOTS")
+README_DASHBOARDS = ("city-vitals", "hotline-grid")
+README_VIEW = {"x": 0, "y": 0, "width": 1600, "height": 1300}
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -122,6 +127,10 @@ def test_every_dashboard_renders_every_chart_without_error(superset_instance, br
         for dashboard in visible:
             _open(page, target.url, dashboard.slug, len(dashboard.charts))
             page.screenshot(path=str(ARTIFACTS / f"{who}-{dashboard.slug}.png"), full_page=True)
+            if SCREENSHOTS and street is None and dashboard.slug in README_DASHBOARDS:
+                folder = REPO / SCREENSHOTS
+                folder.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(folder / f"{dashboard.slug}.png"), clip=README_VIEW)
             errors = page.locator(CHART_ERROR)
             assert errors.count() == 0, [
                 errors.nth(i).inner_text()[:300] for i in range(errors.count())
