@@ -118,7 +118,7 @@ def parse_project(home: Paths) -> dict[str, Any]:
 
 def remove_warehouse(home: Paths) -> None:
     """Delete the working warehouse (and DuckDB's WAL and spill folder) for a build from scratch."""
-    from quality.serving import remove_database, working_path
+    from serving import remove_database, working_path
 
     database = working_path(home)
     remove_database(database)

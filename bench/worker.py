@@ -24,7 +24,7 @@ def _days(values: list[str]) -> list[dt.date]:
 
 def generate(args: dict[str, Any]) -> dict[str, Any]:
     """Generate the landing files (the demo generator, two worker processes)."""
-    from ingestion.generator import generate as run_generator
+    from demo import generate as run_generator
 
     home = paths(args["home"])
     started = time.perf_counter()

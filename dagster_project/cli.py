@@ -91,7 +91,7 @@ def generate(
     prices and weather (JSON), with planted incidents and faults listed in
     landing/_manifest.json.
     """
-    from ingestion.generator import generate as run_generator
+    from demo import generate as run_generator
 
     home = paths()
     first = _day(start)
@@ -582,10 +582,10 @@ def warnings(
     Shows the warnings open at the warehouse's newest period, then those opened in the last
     `--days` days of data and since cleared. "Now" is the data's as-of time, not the wall
     clock. Reads the serving snapshot read-only (what the last successful build published);
-    thresholds live in quality/vitals/indicators.yml.
+    thresholds live in vitals/indicators.yml.
     """
-    from quality.serving import serving_path
-    from quality.vitals import warnings as vital_warnings
+    from serving import serving_path
+    from vitals import warnings as vital_warnings
 
     try:
         level = vital_warnings.level_number(min_level)
@@ -649,7 +649,7 @@ def _warning_place(warning: dict[str, Any]) -> str:
 
 
 def _warning_value(warning: dict[str, Any]) -> str:
-    from quality.vitals.warnings import format_value
+    from vitals.warnings import format_value
 
     value = format_value(warning["peak_value"], warning["unit"])
     return f"{value} ({warning['peak_detail']})" if warning["peak_detail"] else value
@@ -659,11 +659,11 @@ def _warning_value(warning: dict[str, Any]) -> str:
 def indicators(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Validate the indicator registry (quality/vitals/indicators.yml) and list it.
+    """Validate the indicator registry (vitals/indicators.yml) and list it.
 
     Exits with 2 and names every problem (indicator and field) when the registry is invalid.
     """
-    from quality.vitals.registry import DIMENSIONS, RegistryError, load_registry
+    from vitals.registry import DIMENSIONS, RegistryError, load_registry
 
     try:
         registry = load_registry()
@@ -720,10 +720,10 @@ def notify(
     take; what is not delivered is sent again by the next call. Exits 1 when a notice was
     not delivered.
     """
-    from quality.notify import load_config
-    from quality.notify import notify as deliver
-    from quality.serving import serving_path
-    from quality.vitals import warnings as vital_warnings
+    from serving import serving_path
+    from vitals import warnings as vital_warnings
+    from vitals.notify import load_config
+    from vitals.notify import notify as deliver
 
     try:
         with vital_warnings.connect(serving_path(paths())) as con:
@@ -761,7 +761,7 @@ def publish(
     an atomic switch. Readers (dashboards, analysts, `cityops warnings`) open
     $CITYOPS_HOME/serving/current.duckdb read-only.
     """
-    from quality import serving
+    import serving
 
     home = paths()
     try:

@@ -71,7 +71,7 @@ def _load(manifest: Path | None, database: Path | None, dbt_catalog: Path | None
     from catalog.dbt_artifacts import ArtifactError
     from catalog.pipeline import load_catalogue
     from ingestion.settings import paths
-    from quality.serving import serving_path
+    from serving import serving_path
 
     if database is None and dbt_catalog is None:
         database = serving_path(paths())

@@ -17,12 +17,12 @@ import pytest
 from dagster._core.events import EngineEventData
 from dagster._core.test_utils import create_run_for_test
 
+import serving
 from dagster_project.dead_runs import HOST_TAG, PID_TAG
 from dagster_project.defs.operations.sensors import fail_dead_runs
 from ingestion import lake
 from ingestion.processes import hostname, remove_dead_entries
 from ingestion.settings import paths
-from quality import serving
 
 pytestmark = pytest.mark.integration
 

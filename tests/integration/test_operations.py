@@ -189,7 +189,7 @@ def test_backfill_reingests_and_republishes_a_day_range(lake_copy, monkeypatch):
         env={"CITYOPS_HOME": str(home.home), "CITYOPS_PII_KEY": TEST_KEY},
     )
     after = json.loads((home.ingestion_log / "hotline_orders" / "dt=2024-07-02.json").read_text())
-    from quality.serving import current_snapshot
+    from serving import current_snapshot
 
     assert result.exit_code == 0, result.output[-3000:]
     # Forced: the unchanged delivery was ingested again, with the same accounting.

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from quality.vitals.registry import DIMENSIONS, RegistryError, load_registry, registry_table
+from vitals.registry import DIMENSIONS, RegistryError, load_registry, registry_table
 
 KNOWN = {
     "known_models": {"int_vital_signs__weather"},

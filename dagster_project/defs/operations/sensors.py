@@ -10,7 +10,7 @@ from dagster_project.defs.ingestion.partitions import DAILY
 from dagster_project.defs.operations.jobs import DAILY_PIPELINE
 from ingestion.pipeline import landing_fingerprints
 from ingestion.settings import paths
-from quality.notify import Notice, load_config, notify
+from vitals.notify import Notice, load_config, notify
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 # Dagster abandons a sensor evaluation after 60 s (DAGSTER_SENSOR_GRPC_TIMEOUT_SECONDS) and

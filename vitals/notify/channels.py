@@ -34,8 +34,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from quality.notify.config import ChannelConfig
-from quality.notify.notice import Notice
+from vitals.notify.config import ChannelConfig
+from vitals.notify.notice import Notice
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -3,7 +3,7 @@
 Every problem is reported with the indicator and the field it concerns, all at once, so an
 editor fixing thresholds in YAML sees every mistake in one run::
 
-    RegistryError: 2 problems in quality/vitals/indicators.yml
+    RegistryError: 2 problems in vitals/indicators.yml
       indicator WEA_RAIN_1H, field thresholds: 黄 (30) must be above 蓝 (35) when higher is worse
       indicator ENV_AQI_DAILY, field model: no dbt model named int_vital_signs__air
 
@@ -25,7 +25,7 @@ from typing import Any
 import pyarrow as pa
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PATH = Path(__file__).with_name("indicators.yml")
 DBT_MODELS = REPO_ROOT / "dbt" / "models"
 DEPARTMENTS_CSV = REPO_ROOT / "ingestion" / "reference" / "departments.csv"

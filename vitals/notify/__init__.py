@@ -2,7 +2,7 @@
 
 Plain Python (no Dagster): Dagster sensors and the ``cityops`` CLI call it.
 
-    from quality.notify import Notice, load_config, notify
+    from vitals.notify import Notice, load_config, notify
 
     config = load_config()                      # notify.yml + URLs/secrets from the environment
     report = notify(notices, config, log_path)  # never raises on delivery failures
@@ -10,10 +10,10 @@ Plain Python (no Dagster): Dagster sensors and the ``cityops`` CLI call it.
 
 Channels, level thresholds, retries, deadlines and the circuit breaker live in ``notify.yml``
 at the repository root (override with ``$CITYOPS_NOTIFY_CONFIG``); see
-``quality/notify/README.md``.
+``vitals/notify/README.md``.
 """
 
-from quality.notify.config import (
+from vitals.notify.config import (
     KINDS,
     BreakerPolicy,
     ChannelConfig,
@@ -24,7 +24,7 @@ from quality.notify.config import (
     default_config_path,
     load_config,
 )
-from quality.notify.deliver import (
+from vitals.notify.deliver import (
     OUTCOMES,
     ChannelReport,
     DeliveryReport,
@@ -33,7 +33,7 @@ from quality.notify.deliver import (
     read_delivered,
     read_log,
 )
-from quality.notify.notice import EVENT_LABELS, LEVELS, Notice
+from vitals.notify.notice import EVENT_LABELS, LEVELS, Notice
 
 __all__ = [
     "EVENT_LABELS",

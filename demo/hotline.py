@@ -16,12 +16,11 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-from ingestion import reference
-from ingestion.generator import incidents, people
-from ingestion.generator.common import Config, csv_line, fmt_ts, headers, py_rng
-from ingestion.generator.faults import malformed_csv
-from ingestion.generator.feed import Entity, FeedFormat, Record, write_feed
-from ingestion.generator.workdays import (
+from demo import incidents, people
+from demo.common import Config, csv_line, fmt_ts, headers, py_rng
+from demo.faults import malformed_csv
+from demo.feed import Entity, FeedFormat, Record, write_feed
+from demo.workdays import (
     HOLIDAY,
     MAKEUP_WORKDAY,
     WEEKEND,
@@ -31,7 +30,8 @@ from ingestion.generator.workdays import (
     daytime,
     office_time,
 )
-from ingestion.generator.world import STORM_STREETS, geo
+from demo.world import STORM_STREETS, geo
+from ingestion import reference
 from ingestion.hotline.contract import CONTRACT
 
 SOURCE = "hotline"

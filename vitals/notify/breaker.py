@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from quality.notify.config import BreakerPolicy
+from vitals.notify.config import BreakerPolicy
 
 CLOSED = "closed"
 OPEN = "open"

@@ -14,9 +14,8 @@ from functools import cache
 
 import numpy as np
 
-from ingestion.contract import OUT_OF_RANGE
-from ingestion.generator import incidents
-from ingestion.generator.common import (
+from demo import incidents
+from demo.common import (
     Config,
     fault_entry,
     fmt_ts,
@@ -24,6 +23,7 @@ from ingestion.generator.common import (
     rel,
     write_delivery,
 )
+from ingestion.contract import OUT_OF_RANGE
 from ingestion.weather.contract import CONTRACT, STATIONS
 
 SOURCE = "weather"

@@ -18,15 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from ingestion.contract import (
-    EXACT_DUPLICATE,
-    MALFORMED_RECORD,
-    OUT_OF_RANGE,
-    SUPERSEDED_VERSION,
-    UNKNOWN_CODE,
-)
-from ingestion.generator import incidents
-from ingestion.generator.common import (
+from demo import incidents
+from demo.common import (
     Config,
     fault_entry,
     gzip_bytes,
@@ -35,10 +28,17 @@ from ingestion.generator.common import (
     rel,
     write_delivery,
 )
-from ingestion.generator.faults import LATE_RECORD, fault_count
-from ingestion.generator.weather import NORTH_STATION, DayWeather, day_weather
-from ingestion.generator.workdays import is_workday
-from ingestion.generator.world import OFFICE_STREETS, STORM_STREETS, Registry, registry
+from demo.faults import LATE_RECORD, fault_count
+from demo.weather import NORTH_STATION, DayWeather, day_weather
+from demo.workdays import is_workday
+from demo.world import OFFICE_STREETS, STORM_STREETS, Registry, registry
+from ingestion.contract import (
+    EXACT_DUPLICATE,
+    MALFORMED_RECORD,
+    OUT_OF_RANGE,
+    SUPERSEDED_VERSION,
+    UNKNOWN_CODE,
+)
 from ingestion.iot.contract import DEVICES, METRICS, READINGS
 
 SOURCE = "iot"

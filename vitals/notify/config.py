@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from quality.notify.notice import LEVEL_RANK, LEVELS
+from vitals.notify.notice import LEVEL_RANK, LEVELS
 
 KINDS: tuple[str, ...] = ("webhook", "dingtalk", "wecom", "feishu")
 # Only 钉钉 and 飞书 custom robots support 加签; 企业微信 robots and plain webhooks do not.
@@ -153,7 +153,7 @@ def default_config_path(environ: Mapping[str, str] | None = None) -> Path:
     override = environ.get(CONFIG_ENV, "").strip()
     if override:
         return Path(override)
-    # quality/notify/config.py → the repository root, whatever the working directory.
+    # vitals/notify/config.py → the repository root, whatever the working directory.
     return Path(__file__).resolve().parents[2] / CONFIG_FILE
 
 

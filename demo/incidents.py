@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
 
-from ingestion.generator.common import Config, fmt_ts, py_rng
-from ingestion.generator.world import STORM_STREETS, ebike_incident_grid, geo, registry
+from demo.common import Config, fmt_ts, py_rng
+from demo.world import STORM_STREETS, ebike_incident_grid, geo, registry
 
 RAINSTORM = "rainstorm"
 HEAT_WAVE = "heat_wave"

@@ -12,9 +12,9 @@ from functools import cache
 
 import numpy as np
 
+from demo import people
+from demo.common import csv_line, py_rng
 from ingestion import reference
-from ingestion.generator import people
-from ingestion.generator.common import csv_line, py_rng
 from ingestion.iot.contract import DEVICE_TYPES, DEVICES
 
 # The northern streets the rainstorm incident hits (彭浦镇, 共和新路, 大宁路, 芷江西路).

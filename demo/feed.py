@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from demo.common import Config, fault_entry, py_rng, rel, write_delivery
+from demo.faults import LATE_RECORD, fault_count, truncate
 from ingestion.contract import (
     ENCODING_MISMATCH,
     EXACT_DUPLICATE,
@@ -20,8 +22,6 @@ from ingestion.contract import (
     TRUNCATED_FILE,
     UNKNOWN_CODE,
 )
-from ingestion.generator.common import Config, fault_entry, py_rng, rel, write_delivery
-from ingestion.generator.faults import LATE_RECORD, fault_count, truncate
 
 Record = dict[str, object]
 Pair = tuple["Entity", Record]

@@ -3,10 +3,11 @@
 The registry (``indicators.yml`` beside this file) is the policy: which indicators exist, the
 model that computes each, and the 蓝/黄/橙/红 thresholds. dbt loads it through the Python
 model ``dim_indicators``; everything downstream (levels, warnings, 吹哨 orders, health
-scores) is SQL in ``dbt/models/marts/vitals``.
+scores) is SQL in ``dbt/models/marts/vitals``. ``warnings`` reads them from the serving
+snapshot, and ``notify`` delivers them to the configured channels.
 """
 
-from quality.vitals.registry import (
+from vitals.registry import (
     DIMENSIONS,
     LEVELS,
     UNITS,

@@ -4,7 +4,7 @@ The log (one JSON line per attempt, and one per notice not attempted) is also th
 what was sent: a (channel, key) with an ``ok: true`` line is never sent again, so re-running a
 job does not repeat a warning, and a notice that was not delivered (failed, out of time,
 skipped by an open circuit breaker) is tried again by the next call. Each channel's circuit
-breaker is replayed from the same log (``quality.notify.breaker``).
+breaker is replayed from the same log (``vitals.notify.breaker``).
 
 Channels are served in parallel, one thread each, so a stuck channel never delays the others;
 within a channel, notices go one at a time, in order (robots rate-limit per robot). Every
@@ -34,8 +34,8 @@ from tenacity import (
     wait_exponential,
 )
 
-from quality.notify.breaker import OPEN, CircuitBreaker, replay
-from quality.notify.channels import (
+from vitals.notify.breaker import OPEN, CircuitBreaker, replay
+from vitals.notify.channels import (
     SHANGHAI,
     Outcome,
     build_request,
@@ -44,9 +44,9 @@ from quality.notify.channels import (
     redact,
     secret_parts,
 )
-from quality.notify.config import ChannelConfig, NotifyConfig, RetryPolicy
-from quality.notify.deadline import Deadline, DeadlineExceeded, post_within
-from quality.notify.notice import LEVEL_RANK, Notice
+from vitals.notify.config import ChannelConfig, NotifyConfig, RetryPolicy
+from vitals.notify.deadline import Deadline, DeadlineExceeded, post_within
+from vitals.notify.notice import LEVEL_RANK, Notice
 
 _HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 _ERROR_CHARS = 300
@@ -424,7 +424,7 @@ def _http_client(client: httpx.Client | None, retry: RetryPolicy) -> Iterator[ht
     # Redirects are not followed: a robot answering 3xx is refusing (钉钉 sends 302 while it
     # throttles a robot for 10 minutes), and following would resend the body elsewhere.
     # No kept-alive connections: each request opens its own, so the deadline can always shut
-    # the socket of a request it cuts off (quality/notify/deadline.py).
+    # the socket of a request it cuts off (vitals/notify/deadline.py).
     with httpx.Client(
         timeout=retry.timeout_seconds,
         follow_redirects=False,

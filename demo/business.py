@@ -18,16 +18,8 @@ import numpy as np
 from openpyxl import Workbook
 from stdnum.cn import uscc
 
-from ingestion import reference
-from ingestion.business.contract import (
-    DISTRICT_FLOWS,
-    ENTERPRISES,
-    LICENCES,
-    MARKET_PRICES,
-)
-from ingestion.contract import INVALID_FORMAT, MALFORMED_RECORD, OUT_OF_RANGE, UNKNOWN_CODE
-from ingestion.generator import incidents, people
-from ingestion.generator.common import (
+from demo import incidents, people
+from demo.common import (
     Config,
     csv_line,
     csv_text,
@@ -38,15 +30,23 @@ from ingestion.generator.common import (
     rel,
     write_delivery,
 )
-from ingestion.generator.faults import (
+from demo.faults import (
     USCC_ALPHABET,
     fault_count,
     malformed_csv,
     wrong_check_character,
 )
-from ingestion.generator.weather import NORTH_STATION, day_weather
-from ingestion.generator.workdays import is_workday
-from ingestion.generator.world import geo
+from demo.weather import NORTH_STATION, day_weather
+from demo.workdays import is_workday
+from demo.world import geo
+from ingestion import reference
+from ingestion.business.contract import (
+    DISTRICT_FLOWS,
+    ENTERPRISES,
+    LICENCES,
+    MARKET_PRICES,
+)
+from ingestion.contract import INVALID_FORMAT, MALFORMED_RECORD, OUT_OF_RANGE, UNKNOWN_CODE
 
 SOURCE = "business"
 REGISTRY_SIZE, LICENCE_COUNT = 3000, 1500  # at scale 1.0

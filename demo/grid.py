@@ -14,13 +14,13 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
+from demo import incidents
+from demo.common import Config, fmt_ts, py_rng
+from demo.faults import malformed_json
+from demo.feed import Entity, FeedFormat, Record, write_feed
+from demo.workdays import HOLIDAY, MAKEUP_WORKDAY, WEEKEND, WORKDAY, day_kind
+from demo.world import LAT_RANGE, LNG_RANGE, STORM_STREETS, geo, near
 from ingestion import reference
-from ingestion.generator import incidents
-from ingestion.generator.common import Config, fmt_ts, py_rng
-from ingestion.generator.faults import malformed_json
-from ingestion.generator.feed import Entity, FeedFormat, Record, write_feed
-from ingestion.generator.workdays import HOLIDAY, MAKEUP_WORKDAY, WEEKEND, WORKDAY, day_kind
-from ingestion.generator.world import LAT_RANGE, LNG_RANGE, STORM_STREETS, geo, near
 from ingestion.grid.contract import CONTRACT
 
 SOURCE = "grid"

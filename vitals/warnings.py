@@ -1,6 +1,6 @@
 """Read warnings and 吹哨 orders from the serving snapshot; turn warning steps into notices.
 
-The snapshot (``quality.serving``) is opened read-only; everything here is a query over the
+The snapshot (``serving``) is opened read-only; everything here is a query over the
 vitals marts dbt builds (``fct_warning_events``, ``fct_whistle_orders``,
 ``fct_warning_escalations``), as published after their checks passed.
 """
@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from quality.notify import Notice
+from vitals.notify import Notice
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LEVEL_NAMES = {1: "蓝", 2: "黄", 3: "橙", 4: "红"}
@@ -223,7 +223,7 @@ def format_value(value: float | None, unit: str) -> str:
     """A value with its Chinese unit label, e.g. "58.2 毫米", "93.5%", "1,161 件"."""
     if value is None:
         return "—"
-    from quality.vitals.registry import UNITS
+    from vitals.registry import UNITS
 
     number = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:g}"
     label = UNITS.get(unit, unit)

@@ -20,8 +20,8 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from pathlib import Path
 
-from ingestion.generator import incidents
-from ingestion.generator.common import Config
+from demo import incidents
+from demo.common import Config
 from ingestion.settings import Paths
 from ingestion.sources import CONTRACTS
 
@@ -54,7 +54,7 @@ def _file_fault_days(config: Config) -> tuple[date | None, date | None]:
 
 def _task(config: Config, kind: str, day: date | None) -> dict[str, object]:
     """Run one unit of work (in a worker process or inline) and normalise its result."""
-    from ingestion.generator import business, grid, hotline, iot, weather
+    from demo import business, grid, hotline, iot, weather
 
     encoding_day, truncated_day = _file_fault_days(config)
     if kind == "hotline":
