@@ -24,9 +24,9 @@ import duckdb
 import pytest
 from dagster._core.storage.dagster_run import ACTIVE_RUN_STATUSES
 
-from dagster_project.cli import pii_key_file
 from dagster_project.dead_runs import PID_TAG
 from dagster_project.defs.operations.sensors import fail_dead_runs
+from dagster_project.execution import pii_key_file
 from ingestion.lake import content_hash
 from ingestion.settings import paths
 

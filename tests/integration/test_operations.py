@@ -74,7 +74,7 @@ def test_every_job_runs_its_steps_in_the_run_process():
 def test_the_instance_starts_the_runs_the_daemon_launches_one_at_a_time(tmp_path):
     from dagster._core.run_coordinator import QueuedRunCoordinator
 
-    from dagster_project.cli import _EARLIER_INSTANCE_CONFIGS, dagster_instance_folder
+    from dagster_project.execution import _EARLIER_INSTANCE_CONFIGS, dagster_instance_folder
 
     fresh, edited = tmp_path / "fresh", tmp_path / "edited"
     earlier = [tmp_path / f"earlier{number}" for number in range(len(_EARLIER_INSTANCE_CONFIGS))]

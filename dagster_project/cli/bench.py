@@ -1,20 +1,19 @@
 """``cityops bench``: measure the pipeline against a raw-DuckDB baseline at a chosen scale.
 
-A thin front over :mod:`bench`; registered in ``dagster_project/cli.py`` with ``add_typer``.
+A thin front over :mod:`bench`; registered in ``dagster_project/cli/__init__.py``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from dagster_project.cli.common import console, err
 from ingestion.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, duckdb_config
 
 app = typer.Typer(
@@ -22,8 +21,6 @@ app = typer.Typer(
     rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-console = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True)
 
 
 @app.callback(invoke_without_command=True)

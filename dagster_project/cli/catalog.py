@@ -1,7 +1,7 @@
 """``cityops catalog``: export, compare and maintain the 城运主题数据资源目录.
 
 A thin front over :mod:`catalog`; heavy imports happen inside the commands so ``--help`` is
-instant. Registered in ``dagster_project/cli.py`` with ``add_typer``.
+instant. Registered in ``dagster_project/cli/__init__.py`` with ``add_typer``.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dagster_project.cli_progress import LineProgress, progress
+from dagster_project.cli.common import console, err
+from dagster_project.cli.progress import LineProgress, progress
 
 app = typer.Typer(
     help=(
@@ -30,10 +30,8 @@ app = typer.Typer(
     rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-console = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True)
 
-REPOSITORY = Path(__file__).resolve().parents[1]
+REPOSITORY = Path(__file__).resolve().parents[2]
 DEFAULT_MANIFEST = REPOSITORY / "dbt" / "target" / "manifest.json"
 
 ManifestOption = Annotated[

@@ -1,17 +1,17 @@
 """``cityops dashboards``: run Apache Superset with the provisioned dashboards.
 
 A thin front over :mod:`dashboards` (plain Python); heavy imports happen inside the commands
-so ``--help`` is instant. Registered in ``dagster_project/cli.py`` with ``add_typer``.
+so ``--help`` is instant. Registered in ``dagster_project/cli/__init__.py`` with ``add_typer``.
 """
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from dagster_project.cli.common import console, err
 
 app = typer.Typer(
     help=(
@@ -24,8 +24,6 @@ app = typer.Typer(
     rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-console = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True)
 
 PortOption = Annotated[
     int | None,

@@ -1,9 +1,10 @@
-"""``cityops quality``: the latest data-quality results, and the collection after each run.
+"""``cityops quality`` and ``freshness``: the latest data-quality results and the SLAs.
 
-Registered on the ``cityops`` app in ``cli.py``. It reads the quality results store
-(``quality.results``: Parquet under ``$CITYOPS_HOME/lake/quality/check_results``) with an
-in-memory DuckDB, never the working warehouse (locked while a build runs) nor the serving
-snapshot (not updated when a blocking check fails, which is when this command matters most).
+``quality`` reads the quality results store (``quality.results``: Parquet under
+``$CITYOPS_HOME/lake/quality/check_results``) with an in-memory DuckDB, never the working
+warehouse (locked while a build runs) nor the serving snapshot (not updated when a blocking
+check fails, which is when this command matters most). ``freshness`` judges each source's
+SLA from the ingestion accounting (``quality.freshness``).
 """
 
 from __future__ import annotations
@@ -15,51 +16,26 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from dagster_project.cli.common import console, err, parse_day
+from dagster_project.execution import open_instance
 from ingestion.settings import Paths, paths
-
-console = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NO_RESULTS_EXIT = 2
 DESCRIPTION_WIDTH = 160
 
 
-def collect_run(instance: Any, home: Paths, run_id: str) -> None:
-    """Store one run's check evaluations; a failure to collect warns but never fails the run."""
-    from dagster_project.defs.quality.results import collect
-
-    try:
-        collect(instance, home, [run_id])
-    except Exception as error:  # the run's own outcome matters more than its bookkeeping
-        err.print(
-            f"[yellow]Could not store the check results of run {run_id}: {error}[/yellow] "
-            "(`cityops quality --collect` retries)."
-        )
-
-
 def _collect_all(home: Paths) -> None:
-    from dagster_project.cli import _instance
     from dagster_project.defs.quality.results import collect
 
-    instance = _instance(home)
+    instance = open_instance(home)
     try:
         report = collect(instance, home)
     finally:
         instance.dispose()
     err.print(f"Collected: {report.summary()}.")
-
-
-def _day(value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as error:
-        raise typer.BadParameter(f"{value!r} is not a date like 2024-07-01") from error
 
 
 def quality(
@@ -114,7 +90,7 @@ def quality(
     from quality import results as quality_results
 
     home = paths()
-    chosen_day = _day(day)
+    chosen_day = parse_day(day)
     if collect:
         _collect_all(home)
     latest = quality_results.latest(home, day=chosen_day, source=source)
@@ -276,3 +252,90 @@ def _print_quarantine(
         console.print(table)
     if clean:
         console.print("无隔离: " + ", ".join(clean))
+
+
+def freshness(
+    now: Annotated[
+        str | None,
+        typer.Option(
+            help="Judge freshness at this moment (ISO, e.g. 2024-07-31T09:00; without a zone "
+            "it is Beijing time). Default: the wall clock."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Show each source's freshness SLA (数据时效) and whether its newest due partition arrived.
+
+    An SLA reads "partition D is in the lake by D+1 HH:MM Beijing time"; the expected
+    partition is the newest whose deadline has passed, and a source is overdue when that
+    partition has not been ingested (from the ingestion accounting under lake/_ingestion_log).
+    Exits with 1 when any source is overdue. "Now" is the wall clock, so the July 2024 demo
+    data is reported stale, correctly; `--now 2024-07-31T09:00` judges it as of that morning.
+    The same SLAs are the Dagster freshness checks (quality/freshness.py).
+    """
+    from quality.freshness import SHANGHAI, freshness_status
+
+    if now is None:
+        moment = dt.datetime.now(SHANGHAI)
+    else:
+        try:
+            moment = dt.datetime.fromisoformat(now)
+        except ValueError as error:
+            raise typer.BadParameter(f"{now!r} is not a time like 2024-07-31T09:00") from error
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=SHANGHAI)
+    rows = freshness_status(paths(), moment)
+    overdue = [row for row in rows if row.is_overdue]
+    if as_json:
+        payload = [row.as_dict() for row in rows]
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+    else:
+        local = moment.astimezone(SHANGHAI)
+        table = Table(
+            title=f"数据时效 SLA — 判定时间 {local:%Y-%m-%d %H:%M} 北京时间 · "
+            f"超时 {len(overdue)}/{len(rows)}",
+            title_justify="left",
+        )
+        for column in FRESHNESS_COLUMNS:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            colour = "red" if row.sla.severity == "ERROR" else "yellow"
+            table.add_row(
+                row.sla.label,
+                row.sla.table,
+                row.sla.deadline_label,
+                row.sla.severity,
+                row.expected.isoformat(),
+                row.latest.isoformat() if row.latest else "—",
+                row.latest_delivered.isoformat() if row.latest_delivered else "—",
+                f"[{colour}]超时[/{colour}]" if row.is_overdue else "[green]按时[/green]",
+                _overdue_cell(row) if row.is_overdue else "",
+            )
+        console.print(table)
+        if any(row.sla.assumed for row in rows):
+            console.print("时限为假设值，待与各数据提供方确认（quality/freshness.py 记录了依据）。")
+    if overdue:
+        raise typer.Exit(code=1)
+
+
+FRESHNESS_COLUMNS = (
+    "数据源",
+    "表",
+    "时限",
+    "级别",
+    "应到分区",
+    "最新分区",
+    "最新落地",
+    "状态",
+    "超时",
+)
+
+
+def _overdue_cell(row: Any) -> str:
+    from quality.freshness import format_overdue
+
+    if row.latest is None:
+        return "从未入湖"
+    if row.overdue_since is None:  # the due day precedes the table's first partition
+        return "应到分区缺失"
+    return format_overdue(row.overdue_seconds)
