@@ -17,13 +17,28 @@ import csv
 import itertools
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import pyarrow as pa
 import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from ingestion.config import Location, dotted, problems
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PATH = Path(__file__).with_name("indicators.yml")
@@ -74,26 +89,6 @@ GRAINS = ("hour", "day")
 DIRECTIONS = ("higher_is_worse", "lower_is_worse")
 THRESHOLD_KINDS = ("fixed", "baseline_sigma", "baseline_ratio")
 CODE_PATTERN = re.compile(r"[A-Z]{3}_[A-Z0-9_]+")
-
-INDICATOR_FIELDS = {
-    "code",
-    "name_zh",
-    "name_en",
-    "dimension",
-    "unit",
-    "grain",
-    "area_levels",
-    "model",
-    "direction",
-    "owner",
-    "thresholds",
-    "hysteresis",
-    "whistle",
-    "basis",
-    "description",
-}
-THRESHOLD_FIELDS = {"kind", "inclusive", "guard", "sigma_floor", *LEVELS}
-HYSTERESIS_FIELDS = {"deadband", "clear_periods"}
 
 
 class RegistryError(ValueError):
@@ -203,6 +198,200 @@ def _csv_column(path: Path, column: str) -> set[str]:
         return {row[column] for row in csv.DictReader(handle)}
 
 
+class _Entry(BaseModel):
+    """Strict mode and no unknown keys, for every part of the file."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", populate_by_name=False)
+
+
+def _positive_integer(value: int) -> int:
+    if value < 1:
+        raise ValueError("must be a positive integer")
+    return value
+
+
+def _fraction(value: float) -> float:
+    if not 0 <= value < 1:
+        raise ValueError("must be a fraction in [0, 1)")
+    return value
+
+
+PositiveInteger = Annotated[int, AfterValidator(_positive_integer)]
+Fraction = Annotated[float, AfterValidator(_fraction)]
+
+
+class _Baseline(_Entry):
+    weeks: PositiveInteger = 4
+    min_peers: PositiveInteger = 2
+
+
+class _Hysteresis(_Entry):
+    deadband: Fraction | None = None
+    clear_periods: PositiveInteger | None = None
+
+
+class _Defaults(_Entry):
+    baseline: _Baseline = Field(default_factory=_Baseline)
+    hysteresis: _Hysteresis = Field(default_factory=_Hysteresis)
+
+
+class _Thresholds(_Entry):
+    """``thresholds``: the kind, the level values (蓝 … 红) and the baseline settings."""
+
+    kind: Literal["fixed", "baseline_sigma", "baseline_ratio"] = "fixed"
+    inclusive: bool = True
+    guard: float | None = None
+    sigma_floor: float = 1.0
+    blue: float | None = Field(default=None, alias="蓝")
+    yellow: float | None = Field(default=None, alias="黄")
+    orange: float | None = Field(default=None, alias="橙")
+    red: float | None = Field(default=None, alias="红")
+
+    @field_validator("sigma_floor")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("must be a positive number")
+        return value
+
+    @model_validator(mode="after")
+    def _guarded_baselines(self) -> _Thresholds:
+        if self.guard is not None and self.kind == "fixed":
+            raise ValueError("only baseline thresholds take a guard")
+        if not self.levels():
+            raise ValueError("set at least one of 蓝, 黄, 橙, 红")
+        if self.kind == "baseline_ratio" and any(value <= 0 for value in self.levels().values()):
+            raise ValueError("baseline ratios must be positive")
+        return self
+
+    def levels(self) -> dict[str, float]:
+        """The levels set, from 蓝 to 红."""
+        values = (self.blue, self.yellow, self.orange, self.red)
+        return {
+            level: value for level, value in zip(LEVELS, values, strict=True) if value is not None
+        }
+
+
+def _known(kind: str) -> Any:
+    """A validator: the value must be in the validation context's set ``kind``."""
+
+    def check(value: str, info: ValidationInfo) -> str:
+        known = (info.context or {}).get(kind)
+        if known is not None and value not in known:
+            raise ValueError(_UNKNOWN[kind].format(value=value))
+        return value
+
+    return AfterValidator(check)
+
+
+_UNKNOWN = {
+    "models": "no dbt model named {value}",
+    "departments": "{value!r} is not a department code (departments.csv)",
+    "matters": "matter {value} is not in the 派单字典 (dispatch_rules)",
+}
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class _Indicator(_Entry):
+    """One entry of ``indicators``."""
+
+    code: str
+    name_zh: Text
+    name_en: Text
+    dimension: Literal[tuple(DIMENSIONS)]  # type: ignore[valid-type]
+    unit: Literal[tuple(UNITS)]  # type: ignore[valid-type]
+    grain: Literal[GRAINS]  # type: ignore[valid-type]
+    area_levels: list[str]
+    model: Annotated[Text, _known("models")]
+    direction: Literal[DIRECTIONS]  # type: ignore[valid-type]
+    owner: Annotated[Text, _known("departments")]
+    thresholds: _Thresholds
+    hysteresis: _Hysteresis = Field(default_factory=_Hysteresis)
+    # A 派单字典 matter code; YAML gives text when quoted ("030102"), a number otherwise.
+    whistle: Annotated[str, BeforeValidator(str), _known("matters")] | None = None
+    basis: Text
+    description: str = ""
+
+    @field_validator("code")
+    @classmethod
+    def _code_shape(cls, value: str) -> str:
+        if not CODE_PATTERN.fullmatch(value):
+            raise ValueError(f"{value!r} must look like WEA_RAIN_1H")
+        return value
+
+    @field_validator("area_levels")
+    @classmethod
+    def _area_levels(cls, value: list[str]) -> list[str]:
+        if (
+            not value
+            or any(level not in AREA_LEVELS for level in value)
+            or len(set(value)) != len(value)
+        ):
+            raise ValueError(f"{value!r} must be a list drawn from {AREA_LEVELS}")
+        return value
+
+    @model_validator(mode="after")
+    def _thresholds_in_order(self) -> _Indicator:
+        # Baseline multiples grow with severity whatever the direction (mean ± kσ); fixed
+        # values and ratios grow when higher is worse and shrink when lower is worse.
+        kind = self.thresholds.kind
+        increasing = kind == "baseline_sigma" or self.direction == "higher_is_worse"
+        for (low_name, low), (high_name, high) in itertools.pairwise(
+            self.thresholds.levels().items()
+        ):
+            if increasing and not high > low:
+                why = "the σ multiple" if kind == "baseline_sigma" else "higher is worse"
+                raise ValueError(
+                    f"thresholds: {high_name} ({high:g}) must be above {low_name} ({low:g}) ({why})"
+                )
+            if not increasing and not high < low:
+                raise ValueError(
+                    f"thresholds: {high_name} ({high:g}) must be below {low_name} ({low:g}) "
+                    "(lower is worse)"
+                )
+        return self
+
+    def indicator(self, hysteresis: _Hysteresis) -> Indicator:
+        """The validated entry, with the registry's hysteresis defaults filled in."""
+        thresholds = self.thresholds
+        deadband = self.hysteresis.deadband
+        clear_periods = self.hysteresis.clear_periods
+        return Indicator(
+            code=self.code,
+            name_zh=self.name_zh,
+            name_en=self.name_en,
+            dimension=self.dimension,
+            unit=self.unit,
+            grain=self.grain,
+            area_levels=tuple(level for level in AREA_LEVELS if level in self.area_levels),
+            model=self.model,
+            direction=self.direction,
+            owner=self.owner,
+            threshold_kind=thresholds.kind,
+            thresholds=thresholds.levels(),
+            inclusive=thresholds.inclusive,
+            guard=thresholds.guard,
+            sigma_floor=thresholds.sigma_floor,
+            deadband=_first(deadband, hysteresis.deadband, 0.1),
+            clear_periods=int(_first(clear_periods, hysteresis.clear_periods, 2)),
+            whistle_matter=self.whistle,
+            basis=self.basis,
+            description=self.description.strip(),
+        )
+
+
+def _first(*values: float | None) -> float:
+    return next(value for value in values if value is not None)
+
+
+class _Document(_Entry):
+    """The whole file."""
+
+    version: int = 1
+    defaults: _Defaults = Field(default_factory=_Defaults)
+    indicators: list[_Indicator] = Field(min_length=1)
+
+
 def load_registry(
     path: Path | None = None,
     *,
@@ -221,241 +410,64 @@ def load_registry(
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise RegistryError(f"{path}: not valid YAML: {error}") from error
-    context = _Context(
-        models=set(known_models) if known_models is not None else dbt_model_names(),
-        departments=(
+    if not isinstance(document, dict):
+        raise RegistryError(f"{path}: expected a mapping with 'indicators', got {document!r}")
+    if not isinstance(document.get("indicators"), list) or not document["indicators"]:
+        raise RegistryError(f"{path}: 'indicators' must be a non-empty list")
+    context = {
+        "models": set(known_models) if known_models is not None else dbt_model_names(),
+        "departments": (
             set(known_departments)
             if known_departments is not None
             else _csv_column(DEPARTMENTS_CSV, "department_code")
         ),
-        matters=(
+        "matters": (
             set(known_matters)
             if known_matters is not None
             else _csv_column(DISPATCH_RULES_CSV, "matter_code")
         ),
+    }
+    entries = document["indicators"]
+    found: list[str] = []
+    parsed: _Document | None = None
+    try:
+        parsed = _Document.model_validate(document, context=context)
+    except ValidationError as error:
+        found += [_describe(location, text, entries) for location, text in problems(error)]
+    codes = Counter(
+        entry["code"]
+        for entry in entries
+        if isinstance(entry, dict) and isinstance(entry.get("code"), str)
     )
-    registry = _parse(document, context, path)
-    if context.problems:
-        lines = "\n".join(f"  {problem}" for problem in context.problems)
-        count = len(context.problems)
-        noun = "problem" if count == 1 else "problems"
-        raise RegistryError(f"{count} {noun} in {path}\n{lines}")
-    return registry
-
-
-@dataclass
-class _Context:
-    models: set[str]
-    departments: set[str]
-    matters: set[str]
-    problems: list[str] = field(default_factory=list)
-
-    def problem(self, code: str, field_name: str, message: str) -> None:
-        self.problems.append(f"indicator {code}, field {field_name}: {message}")
-
-
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def _parse(document: object, ctx: _Context, path: Path) -> Registry:
-    if not isinstance(document, dict):
-        raise RegistryError(f"{path}: expected a mapping with 'indicators', got {document!r}")
-    unknown = set(document) - {"version", "defaults", "indicators"}
-    if unknown:
-        ctx.problems.append(f"registry, field {sorted(unknown)[0]}: unknown top-level key")
-    defaults = document.get("defaults") or {}
-    baseline = defaults.get("baseline") or {}
-    hysteresis = defaults.get("hysteresis") or {}
-    weeks = baseline.get("weeks", 4)
-    min_peers = baseline.get("min_peers", 2)
-    for name, value in (("baseline.weeks", weeks), ("baseline.min_peers", min_peers)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            ctx.problems.append(f"registry, field defaults.{name}: must be a positive integer")
-    entries = document.get("indicators")
-    if not isinstance(entries, list) or not entries:
-        raise RegistryError(f"{path}: 'indicators' must be a non-empty list")
-    indicators: list[Indicator] = []
-    seen: set[str] = set()
-    for position, entry in enumerate(entries, start=1):
-        indicator = _indicator(entry, position, hysteresis, ctx)
-        if indicator is None:
-            continue
-        if indicator.code in seen:
-            ctx.problem(indicator.code, "code", "duplicate code")
-        seen.add(indicator.code)
-        indicators.append(indicator)
+    found += [f"indicator {code}, field code: duplicate code" for code, n in codes.items() if n > 1]
+    if found or parsed is None:
+        lines = "\n".join(f"  {problem}" for problem in found)
+        noun = "problem" if len(found) == 1 else "problems"
+        raise RegistryError(f"{len(found)} {noun} in {path}\n{lines}")
+    hysteresis = parsed.defaults.hysteresis
     return Registry(
-        version=int(document.get("version", 1)),
-        baseline_weeks=weeks if isinstance(weeks, int) else 4,
-        baseline_min_peers=min_peers if isinstance(min_peers, int) else 2,
-        indicators=tuple(indicators),
+        version=parsed.version,
+        baseline_weeks=parsed.defaults.baseline.weeks,
+        baseline_min_peers=parsed.defaults.baseline.min_peers,
+        indicators=tuple(entry.indicator(hysteresis) for entry in parsed.indicators),
         path=path,
     )
 
 
-def _indicator(
-    entry: object, position: int, hysteresis_defaults: Mapping[str, Any], ctx: _Context
-) -> Indicator | None:
-    if not isinstance(entry, dict):
-        ctx.problems.append(f"indicator #{position}: expected a mapping")
-        return None
-    code = entry.get("code")
-    if not isinstance(code, str) or not CODE_PATTERN.fullmatch(code):
-        ctx.problem(f"#{position}", "code", f"{code!r} must look like WEA_RAIN_1H")
-        code = f"#{position}"
-    for unknown in sorted(set(entry) - INDICATOR_FIELDS):
-        ctx.problem(code, unknown, "unknown field")
-    for required in ("name_zh", "name_en", "model", "owner", "basis"):
-        if not isinstance(entry.get(required), str) or not entry[required].strip():
-            ctx.problem(code, required, "required text is missing")
-
-    dimension = entry.get("dimension")
-    if dimension not in DIMENSIONS:
-        ctx.problem(code, "dimension", f"{dimension!r} is not one of {', '.join(DIMENSIONS)}")
-    unit = entry.get("unit")
-    if unit not in UNITS:
-        ctx.problem(code, "unit", f"{unit!r} is not a known unit ({', '.join(UNITS)})")
-    grain = entry.get("grain")
-    if grain not in GRAINS:
-        ctx.problem(code, "grain", f"{grain!r} must be hour or day")
-    direction = entry.get("direction")
-    if direction not in DIRECTIONS:
-        ctx.problem(code, "direction", f"{direction!r} must be higher_is_worse or lower_is_worse")
-    levels = entry.get("area_levels")
-    if (
-        not isinstance(levels, list)
-        or not levels
-        or any(level not in AREA_LEVELS for level in levels)
-        or len(set(levels)) != len(levels)
-    ):
-        ctx.problem(code, "area_levels", f"{levels!r} must be a list drawn from {AREA_LEVELS}")
-        levels = []
-    area_levels = tuple(level for level in AREA_LEVELS if level in levels)
-    model = entry.get("model")
-    if isinstance(model, str) and model not in ctx.models:
-        ctx.problem(code, "model", f"no dbt model named {model}")
-    owner = entry.get("owner")
-    if isinstance(owner, str) and owner not in ctx.departments:
-        ctx.problem(code, "owner", f"{owner!r} is not a department code (departments.csv)")
-    whistle = entry.get("whistle")
-    if whistle is not None:
-        whistle = str(whistle)
-        if whistle not in ctx.matters:
-            ctx.problem(
-                code, "whistle", f"matter {whistle} is not in the 派单字典 (dispatch_rules)"
-            )
-
-    kind, thresholds, inclusive, guard, sigma_floor = _thresholds(
-        code, entry.get("thresholds"), direction, ctx
-    )
-    deadband, clear_periods = _hysteresis(code, entry.get("hysteresis"), hysteresis_defaults, ctx)
-    return Indicator(
-        code=code,
-        name_zh=str(entry.get("name_zh", "")),
-        name_en=str(entry.get("name_en", "")),
-        dimension=str(dimension),
-        unit=str(unit),
-        grain=str(grain),
-        area_levels=area_levels,
-        model=str(model),
-        direction=str(direction),
-        owner=str(owner),
-        threshold_kind=kind,
-        thresholds=thresholds,
-        inclusive=inclusive,
-        guard=guard,
-        sigma_floor=sigma_floor,
-        deadband=deadband,
-        clear_periods=clear_periods,
-        whistle_matter=whistle,
-        basis=str(entry.get("basis", "")),
-        description=str(entry.get("description", "")).strip(),
-    )
-
-
-def _thresholds(
-    code: str, spec: object, direction: object, ctx: _Context
-) -> tuple[str, dict[str, float], bool, float | None, float]:
-    if not isinstance(spec, dict):
-        ctx.problem(code, "thresholds", "a mapping with kind and at least one of 蓝/黄/橙/红")
-        return "fixed", {}, True, None, 1.0
-    for unknown in sorted(set(spec) - THRESHOLD_FIELDS):
-        ctx.problem(code, f"thresholds.{unknown}", "unknown key (levels are 蓝, 黄, 橙, 红)")
-    kind = spec.get("kind", "fixed")
-    if kind not in THRESHOLD_KINDS:
-        ctx.problem(code, "thresholds.kind", f"{kind!r} is not one of {', '.join(THRESHOLD_KINDS)}")
-    levels: dict[str, float] = {}
-    for level in LEVELS:
-        if level not in spec:
-            continue
-        value = _number(spec[level])
-        if value is None:
-            ctx.problem(code, f"thresholds.{level}", f"{spec[level]!r} is not a number")
-        else:
-            levels[level] = value
-    if not levels:
-        ctx.problem(code, "thresholds", "set at least one of 蓝, 黄, 橙, 红")
-    # Baseline multiples grow with severity whatever the direction (mean ± kσ); fixed values
-    # and ratios grow when higher is worse and shrink when lower is worse.
-    increasing = kind == "baseline_sigma" or direction == "higher_is_worse"
-    if kind == "baseline_ratio" and any(value <= 0 for value in levels.values()):
-        ctx.problem(code, "thresholds", "baseline ratios must be positive")
-    ordered = list(levels.items())
-    for (low_name, low), (high_name, high) in itertools.pairwise(ordered):
-        if increasing and not high > low:
-            why = "the σ multiple" if kind == "baseline_sigma" else "higher is worse"
-            ctx.problem(
-                code,
-                "thresholds",
-                f"{high_name} ({high:g}) must be above {low_name} ({low:g}) ({why})",
-            )
-        if not increasing and not high < low:
-            ctx.problem(
-                code,
-                "thresholds",
-                f"{high_name} ({high:g}) must be below {low_name} ({low:g}) (lower is worse)",
-            )
-    inclusive = spec.get("inclusive", True)
-    if not isinstance(inclusive, bool):
-        ctx.problem(code, "thresholds.inclusive", "must be true or false")
-        inclusive = True
-    guard = None
-    if "guard" in spec:
-        guard = _number(spec["guard"])
-        if guard is None:
-            ctx.problem(code, "thresholds.guard", "must be a number")
-        elif kind == "fixed":
-            ctx.problem(code, "thresholds.guard", "only baseline thresholds take a guard")
-    sigma_floor = _number(spec.get("sigma_floor", 1.0))
-    if sigma_floor is None or sigma_floor <= 0:
-        ctx.problem(code, "thresholds.sigma_floor", "must be a positive number")
-        sigma_floor = 1.0
-    return str(kind), levels, inclusive, guard, sigma_floor
-
-
-def _hysteresis(
-    code: str, spec: object, defaults: Mapping[str, Any], ctx: _Context
-) -> tuple[float, int]:
-    merged = dict(defaults)
-    if spec is not None:
-        if not isinstance(spec, dict):
-            ctx.problem(code, "hysteresis", "must be a mapping with deadband and clear_periods")
-        else:
-            for unknown in sorted(set(spec) - HYSTERESIS_FIELDS):
-                ctx.problem(code, f"hysteresis.{unknown}", "unknown key")
-            merged.update(spec)
-    deadband = _number(merged.get("deadband", 0.1))
-    if deadband is None or not 0 <= deadband < 1:
-        ctx.problem(code, "hysteresis.deadband", "must be a fraction in [0, 1)")
-        deadband = 0.1
-    clear_periods = merged.get("clear_periods", 2)
-    if not isinstance(clear_periods, int) or isinstance(clear_periods, bool) or clear_periods < 1:
-        ctx.problem(code, "hysteresis.clear_periods", "must be a positive integer")
-        clear_periods = 2
-    return deadband, clear_periods
+def _describe(location: Location, text: str, entries: list[Any]) -> str:
+    """``indicator CODE, field a.b: text`` (``#n`` for an entry without a valid code)."""
+    if len(location) < 2 or location[0] != "indicators":
+        return f"registry, field {dotted(location)}: {text}"
+    position = int(location[1])
+    entry = entries[position]
+    code = entry.get("code") if isinstance(entry, dict) else None
+    label = code if isinstance(code, str) and CODE_PATTERN.fullmatch(code) else f"#{position + 1}"
+    if len(location) == 2:  # the entry as a whole: not a mapping, or a check across fields
+        if not isinstance(entry, dict):
+            return f"indicator {label}: expected a mapping"
+        field_name, _, text = text.partition(": ") if ": " in text else ("thresholds", "", text)
+        return f"indicator {label}, field {field_name}: {text}"
+    return f"indicator {label}, field {dotted(location[2:])}: {text}"
 
 
 def registry_table(registry: Registry) -> pa.Table:
