@@ -9,14 +9,25 @@ it is listed in reports and skipped, which is not an error.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
-from vitals.notify.notice import LEVEL_RANK, LEVELS
+from ingestion.config import Location, dotted, problems
+from vitals.notify.notice import LEVELS
 
 KINDS: tuple[str, ...] = ("webhook", "dingtalk", "wecom", "feishu")
 # Only 钉钉 and 飞书 custom robots support 加签; 企业微信 robots and plain webhooks do not.
@@ -24,12 +35,6 @@ SIGNED_KINDS: frozenset[str] = frozenset({"dingtalk", "feishu"})
 
 CONFIG_ENV = "CITYOPS_NOTIFY_CONFIG"
 CONFIG_FILE = "notify.yml"
-
-_TOP_KEYS = frozenset({"retry", "deadline", "circuit_breaker", "min_level", "channels"})
-_RETRY_KEYS = frozenset({"attempts", "backoff_seconds", "max_backoff_seconds", "timeout_seconds"})
-_DEADLINE_KEYS = frozenset({"notice_seconds", "run_seconds"})
-_BREAKER_KEYS = frozenset({"failures", "cooldown_seconds"})
-_CHANNEL_KEYS = frozenset({"name", "kind", "url_env", "secret_env", "min_level", "enabled"})
 
 
 class NotifyConfigError(ValueError):
@@ -176,6 +181,102 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     return parse_config(document, environ, source=path)
 
 
+class _Section(BaseModel):
+    """Strict mode and no unknown keys, for every part of the file."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+def _positive_integer(value: int) -> int:
+    if value < 1:
+        raise ValueError("must be a positive integer")
+    return value
+
+
+def _positive_number(value: float) -> float:
+    if value <= 0:
+        raise ValueError("must be a positive number")
+    return float(value)
+
+
+def _env_name(value: str) -> str:
+    name = value.strip()
+    if not name:
+        raise ValueError("must name an environment variable")
+    if not (name.replace("_", "").isalnum() and name.isascii() and not name[0].isdigit()):
+        raise ValueError(f"is {name!r}, not an environment variable name")
+    return name
+
+
+PositiveInteger = Annotated[int, AfterValidator(_positive_integer)]
+PositiveNumber = Annotated[float, AfterValidator(_positive_number)]
+EnvName = Annotated[str, AfterValidator(_env_name)]
+Level = Literal[LEVELS]  # type: ignore[valid-type]
+
+
+class _Retry(_Section):
+    attempts: PositiveInteger = RetryPolicy.attempts
+    backoff_seconds: PositiveNumber = RetryPolicy.backoff_seconds
+    max_backoff_seconds: PositiveNumber = RetryPolicy.max_backoff_seconds
+    timeout_seconds: PositiveNumber = RetryPolicy.timeout_seconds
+
+    @model_validator(mode="after")
+    def _cap_above_backoff(self) -> _Retry:
+        if self.max_backoff_seconds < self.backoff_seconds:
+            raise ValueError("field 'max_backoff_seconds' must not be below 'backoff_seconds'")
+        return self
+
+
+class _Deadline(_Section):
+    notice_seconds: PositiveNumber = DeadlinePolicy.notice_seconds
+    run_seconds: PositiveNumber = DeadlinePolicy.run_seconds
+
+    @model_validator(mode="after")
+    def _notice_within_run(self) -> _Deadline:
+        if self.notice_seconds > self.run_seconds:
+            raise ValueError("field 'notice_seconds' must not exceed 'run_seconds'")
+        return self
+
+
+class _Breaker(_Section):
+    failures: PositiveInteger = BreakerPolicy.failures
+    cooldown_seconds: PositiveNumber = BreakerPolicy.cooldown_seconds
+
+
+class _Channel(_Section):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    kind: Literal[KINDS]  # type: ignore[valid-type]
+    url_env: EnvName
+    secret_env: EnvName | None = None
+    min_level: Level | None = None
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _signed_kinds_only(self) -> _Channel:
+        if self.secret_env is not None and self.kind not in SIGNED_KINDS:
+            raise ValueError(
+                f"field 'secret_env' is not supported by kind '{self.kind}'"
+                f" (only {' and '.join(sorted(SIGNED_KINDS))} robots sign requests)"
+            )
+        return self
+
+
+class _Document(_Section):
+    retry: _Retry = Field(default_factory=_Retry)
+    deadline: _Deadline = Field(default_factory=_Deadline)
+    circuit_breaker: _Breaker = Field(default_factory=_Breaker)
+    min_level: Level = LEVELS[0]
+    channels: list[_Channel] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_means_default(cls, data: Any) -> Any:
+        # `retry:` or `channels:` with nothing after it (YAML null) keeps the defaults.
+        if isinstance(data, dict):
+            return {key: value for key, value in data.items() if value is not None}
+        return data
+
+
 def parse_config(
     document: object, environ: Mapping[str, str], *, source: Path | None = None
 ) -> NotifyConfig:
@@ -185,175 +286,66 @@ def parse_config(
         document = {}
     if not isinstance(document, dict):
         raise NotifyConfigError(f"{where}the top level must be a mapping")
-    _no_unknown_keys(document, _TOP_KEYS, f"{where}top level")
-
-    retry = _parse_retry(document.get("retry"), where)
-    deadline = _parse_deadline(document.get("deadline"), where)
-    breaker = _parse_breaker(document.get("circuit_breaker"), where)
-    min_level = _parse_level(document.get("min_level", LEVELS[0]), f"{where}top level")
-
-    raw_channels = document.get("channels")
-    if raw_channels is None:
-        raw_channels = []
-    if not isinstance(raw_channels, list):
-        raise NotifyConfigError(f"{where}top-level key 'channels' must be a list")
-    channels: list[ChannelConfig] = []
-    seen: set[str] = set()
-    for index, raw in enumerate(raw_channels):
-        channel = _parse_channel(raw, index, min_level, environ, where)
-        if channel.name in seen:
-            raise NotifyConfigError(f"{where}channel '{channel.name}': field 'name' is duplicated")
-        seen.add(channel.name)
-        channels.append(channel)
+    try:
+        parsed = _Document.model_validate(document)
+    except ValidationError as error:
+        raw_channels = document.get("channels")
+        found = [_describe(location, text, raw_channels) for location, text in problems(error)]
+        raise NotifyConfigError("\n".join(f"{where}{problem}" for problem in found)) from None
+    names = Counter(channel.name for channel in parsed.channels)
+    for name, count in names.items():
+        if count > 1:
+            raise NotifyConfigError(f"{where}channel '{name}', field 'name': is duplicated")
     return NotifyConfig(
-        retry=retry,
-        min_level=min_level,
-        channels=tuple(channels),
+        retry=RetryPolicy(**parsed.retry.model_dump()),
+        min_level=parsed.min_level,
+        channels=tuple(
+            _channel(channel, parsed.min_level, environ, where) for channel in parsed.channels
+        ),
         source=source,
-        deadline=deadline,
-        breaker=breaker,
+        deadline=DeadlinePolicy(**parsed.deadline.model_dump()),
+        breaker=BreakerPolicy(**parsed.circuit_breaker.model_dump()),
     )
 
 
-def _no_unknown_keys(mapping: dict[Any, Any], allowed: frozenset[str], what: str) -> None:
-    unknown = sorted(str(key) for key in mapping if key not in allowed)
-    if unknown:
-        raise NotifyConfigError(
-            f"{what}: unknown field(s) {', '.join(repr(k) for k in unknown)}"
-            f" (allowed: {', '.join(sorted(allowed))})"
-        )
+def _describe(location: Location, text: str, raw_channels: object) -> str:
+    """The problem with the channel (by name, else ``#n``) or top-level key it concerns."""
+    key = location[0]
+    if key == "channels" and len(location) > 1:
+        position = int(location[1])
+        raw = raw_channels[position] if isinstance(raw_channels, list) else None
+        name = raw.get("name") if isinstance(raw, dict) else None
+        what = f"channel '{name.strip()}'" if isinstance(name, str) and name.strip() else None
+        what = what or f"channel #{position + 1}"
+        if len(location) == 2:
+            return f"{what}: {text}"
+        return f"{what}, field '{dotted(location[2:])}': {text}"
+    if len(location) == 1:
+        if text.startswith("field "):  # a check across the fields of a section
+            return f"top-level key '{key}': {text}"
+        return f"top level, field '{key}': {text}"
+    return f"top-level key '{key}', field '{dotted(location[1:])}': {text}"
 
 
-def _parse_level(value: object, what: str) -> str:
-    if value not in LEVEL_RANK:
-        raise NotifyConfigError(
-            f"{what}: field 'min_level' is {value!r}, not one of {', '.join(LEVELS)}"
-        )
-    return str(value)
-
-
-def _section(
-    raw: object, key: str, allowed: frozenset[str], where: str
-) -> tuple[dict[Any, Any], str]:
-    """A top-level mapping of ``notify.yml`` (empty when absent), its keys checked.
-
-    Returns the mapping and its name for error messages.
-    """
-    what = f"{where}top-level key '{key}'"
-    if raw is None:
-        return {}, what
-    if not isinstance(raw, dict):
-        raise NotifyConfigError(f"{what} must be a mapping")
-    _no_unknown_keys(raw, allowed, what)
-    return raw, what
-
-
-def _parse_retry(raw: object, where: str) -> RetryPolicy:
-    section, what = _section(raw, "retry", _RETRY_KEYS, where)
-    defaults = RetryPolicy()
-    attempts = _positive_integer(section, "attempts", defaults.attempts, what)
-    numbers = _positive_numbers(
-        section, ("backoff_seconds", "max_backoff_seconds", "timeout_seconds"), defaults, what
-    )
-    if numbers["max_backoff_seconds"] < numbers["backoff_seconds"]:
-        raise NotifyConfigError(
-            f"{what}: field 'max_backoff_seconds' must not be below 'backoff_seconds'"
-        )
-    return RetryPolicy(attempts=attempts, **numbers)
-
-
-def _parse_deadline(raw: object, where: str) -> DeadlinePolicy:
-    section, what = _section(raw, "deadline", _DEADLINE_KEYS, where)
-    numbers = _positive_numbers(section, ("notice_seconds", "run_seconds"), DeadlinePolicy(), what)
-    if numbers["notice_seconds"] > numbers["run_seconds"]:
-        raise NotifyConfigError(f"{what}: field 'notice_seconds' must not exceed 'run_seconds'")
-    return DeadlinePolicy(**numbers)
-
-
-def _parse_breaker(raw: object, where: str) -> BreakerPolicy:
-    section, what = _section(raw, "circuit_breaker", _BREAKER_KEYS, where)
-    defaults = BreakerPolicy()
-    return BreakerPolicy(
-        failures=_positive_integer(section, "failures", defaults.failures, what),
-        **_positive_numbers(section, ("cooldown_seconds",), defaults, what),
-    )
-
-
-def _positive_integer(raw: dict[Any, Any], name: str, default: int, what: str) -> int:
-    value = raw.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise NotifyConfigError(f"{what}: field '{name}' must be a positive integer")
-    return value
-
-
-def _positive_numbers(
-    raw: dict[Any, Any], names: tuple[str, ...], defaults: object, what: str
-) -> dict[str, float]:
-    numbers = {}
-    for name in names:
-        value = raw.get(name, getattr(defaults, name))
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise NotifyConfigError(f"{what}: field '{name}' must be a positive number")
-        numbers[name] = float(value)
-    return numbers
-
-
-def _env_name(value: object, what: str, field_name: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise NotifyConfigError(f"{what}: field '{field_name}' must name an environment variable")
-    name = value.strip()
-    if not (name.replace("_", "").isalnum() and name.isascii() and not name[0].isdigit()):
-        raise NotifyConfigError(
-            f"{what}: field '{field_name}' is {name!r}, not an environment variable name"
-        )
-    return name
-
-
-def _parse_channel(
-    raw: object, index: int, default_level: str, environ: Mapping[str, str], where: str
+def _channel(
+    channel: _Channel, default_level: str, environ: Mapping[str, str], where: str
 ) -> ChannelConfig:
-    if not isinstance(raw, dict):
-        raise NotifyConfigError(f"{where}channel #{index + 1}: must be a mapping")
-    name = raw.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise NotifyConfigError(f"{where}channel #{index + 1}: field 'name' is missing or empty")
-    name = name.strip()
-    what = f"{where}channel '{name}'"
-    _no_unknown_keys(raw, _CHANNEL_KEYS, what)
-
-    kind = raw.get("kind")
-    if kind not in KINDS:
-        raise NotifyConfigError(f"{what}: field 'kind' is {kind!r}, not one of {', '.join(KINDS)}")
-    if "url_env" not in raw:
-        raise NotifyConfigError(f"{what}: field 'url_env' is missing")
-    url_env = _env_name(raw["url_env"], what, "url_env")
-
-    secret_env = raw.get("secret_env")
-    if secret_env is not None:
-        if kind not in SIGNED_KINDS:
-            raise NotifyConfigError(
-                f"{what}: field 'secret_env' is not supported by kind '{kind}'"
-                f" (only {' and '.join(sorted(SIGNED_KINDS))} robots sign requests)"
-            )
-        secret_env = _env_name(secret_env, what, "secret_env")
-
-    min_level = _parse_level(raw.get("min_level", default_level), what)
-    enabled = raw.get("enabled", True)
-    if not isinstance(enabled, bool):
-        raise NotifyConfigError(f"{what}: field 'enabled' must be true or false")
-
-    url = environ.get(url_env, "").strip() or None
+    """A validated channel, with its URL and secret read from the environment."""
+    url = environ.get(channel.url_env, "").strip() or None
     if url is not None and not url.lower().startswith(("http://", "https://")):
         # Name the variable, never echo its value: it holds a token.
-        raise NotifyConfigError(f"{what}: field 'url_env' ({url_env}) does not hold an http(s) URL")
-    secret = (environ.get(secret_env, "").strip() or None) if secret_env else None
+        raise NotifyConfigError(
+            f"{where}channel '{channel.name}': field 'url_env' ({channel.url_env}) does not "
+            "hold an http(s) URL"
+        )
+    secret_env = channel.secret_env
     return ChannelConfig(
-        name=name,
-        kind=str(kind),
-        url_env=url_env,
+        name=channel.name,
+        kind=channel.kind,
+        url_env=channel.url_env,
         secret_env=secret_env,
-        min_level=min_level,
-        enabled=enabled,
+        min_level=channel.min_level or default_level,
+        enabled=channel.enabled,
         url=url,
-        secret=secret,
+        secret=(environ.get(secret_env, "").strip() or None) if secret_env else None,
     )
