@@ -6,7 +6,6 @@ import csv
 import gzip
 import hashlib
 import io
-import os
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ingestion import files
 from ingestion.contract import Contract
 from ingestion.settings import Paths
 
@@ -133,10 +133,7 @@ def write_delivery(
     paths = Paths(config.home)
     folder = paths.landing_day(source, day)
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / name
-    temporary = folder / f".{name}.tmp"
-    temporary.write_bytes(data)
-    os.replace(temporary, target)
+    target = files.write_bytes(folder / name, data)
     return file_entry(target.relative_to(paths.landing).as_posix(), data, records)
 
 
