@@ -16,9 +16,9 @@ the file's free blocks, so the published tables are then copied one by one into 
 instead (the test
 ``test_clear_data_in_a_restricted_table_never_reaches_the_snapshot_file`` shows why). Which
 copy was made, and the tables that forced the slower one, are recorded in the snapshot
-(``copy_method``, ``held_back``) and shown by ``cityops publish``: a model materialized as a
-table in ``staging`` once made every publication of a district-year 5 times slower (99 s
-instead of 20 s) without a word.
+(``copy_method``, ``held_back``) and shown by ``cityops publish``, so the slow path never
+goes unnoticed: a model materialized as a table in ``staging`` makes every publication of a
+district-year 5 times slower (99 s instead of 20 s).
 
 A reader opens either the old snapshot or the new one, never a half-written file and never
 the locked working warehouse, and a query already running keeps reading the file it opened.
