@@ -71,7 +71,7 @@ fmt: setup ## Format Python and fix SQL style
 # dagster dev re-parses dbt on load with the `dbt` it finds on PATH, so the venv goes first.
 # The instance's dagster.yaml (runs one at a time, telemetry off) exists before dagster dev reads it.
 dev: setup ## Dagster UI on http://127.0.0.1:3000 with the runs of `make run`
-	$(BIN)/python -c 'import sys; from pathlib import Path; from dagster_project.cli import dagster_instance_folder; dagster_instance_folder(Path(sys.argv[1]))' "$(CITYOPS_HOME)/dagster"
+	$(BIN)/python -c 'import sys; from pathlib import Path; from dagster_project.execution import dagster_instance_folder; dagster_instance_folder(Path(sys.argv[1]))' "$(CITYOPS_HOME)/dagster"
 	PATH="$(CURDIR)/$(BIN):$$PATH" DAGSTER_HOME=$(CITYOPS_HOME)/dagster $(BIN)/dagster dev -m dagster_project.definitions -h 127.0.0.1 -p 3000
 
 # Superset in .superset-venv/, served on http://127.0.0.1:8088; `cityops dashboards down` stops it.

@@ -13,7 +13,7 @@ then, in one process with the profile's DuckDB settings (``memory_limit``, ``thr
 2. runs every model in topological order: ``create view … as`` for views, ``create table …
    as`` for tables and for incremental models (built whole, as a full refresh would);
 3. builds the one Python model (``dim_indicators``) by calling its own ``model()`` function,
-   which calls the same registry loader and validator (``quality.vitals.registry``);
+   which calls the same registry loader and validator (``vitals.registry``);
 4. sets up each connection exactly as dbt's are, through the dbt-duckdb plugin
    ``dbt/plugins/cityops_pii.py``: the pseudonymisation key (``configure_cursor``: ``set
    variable cityops_pii_key``) and the Python functions of ``quality/pii.py`` that scrub free
@@ -21,7 +21,7 @@ then, in one process with the profile's DuckDB settings (``memory_limit``, ``thr
    ``pii_hash`` and the masks are plain SQL already inlined by the compiler;
 5. runs every data test's compiled SQL as ``select count(*) from (…)``, like dbt's test
    wrapper, on a new connection of the same process, and counts failures;
-6. publishes its warehouse with the same ``quality.serving.publish`` as the Dagster asset.
+6. publishes its warehouse with the same ``serving.publish`` as the Dagster asset.
 
 Left out, because they are framework features rather than transformations: dbt's 36 unit
 tests (fixtures, not data), Great Expectations suites, Data Docs, the catalogue export, the
@@ -74,7 +74,7 @@ def compile_project(home: Paths, folder: Path) -> dict[str, Any]:
     full build although the relation exists. Returns timing and paths.
     """
     from dagster_project.defs.transformation.resources import dbt_executable
-    from quality.serving import copy_database, remove_database, working_path
+    from serving import copy_database, remove_database, working_path
 
     profiles = yaml.safe_load((DBT_DIR / "profiles.yml").read_text(encoding="utf-8"))
     database = folder / "warehouse" / "cityops.duckdb"
@@ -223,8 +223,8 @@ def _is_empty_test(sql: str) -> bool:
 
 def build(manifest_path: Path, folder: Path, *, memory_limit: str, threads: int) -> dict[str, Any]:
     """Seeds, models, data tests and the serving snapshot, timed; in ``folder``."""
+    import serving
     from ingestion.settings import paths
-    from quality import serving
 
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     home = paths(folder)

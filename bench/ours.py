@@ -2,10 +2,9 @@
 
 Ingestion is one ``ingest_sources`` run per delivery day; a build is one ``build_warehouse``
 run over a day range (partition-range tags, one dbt invocation per dbt step), exactly as
-``cityops run`` starts them (``run_config`` and ``execute_build`` of
-``dagster_project/cli.py``), with the check results of every run collected after it. Called
-inside a bench worker process whose environment holds ``CITYOPS_HOME``, ``DAGSTER_HOME``
-and ``CITYOPS_PII_KEY``.
+``cityops run`` starts them (``dagster_project/execution.py``), with the check results of
+every run collected after it. Called inside a bench worker process whose environment holds
+``CITYOPS_HOME``, ``DAGSTER_HOME`` and ``CITYOPS_PII_KEY``.
 """
 
 from __future__ import annotations
@@ -31,9 +30,12 @@ def ingest_days(home: Paths, days: Iterable[dt.date], journal: Path) -> list[dic
     """
     from dagster import DagsterInstance
 
-    from dagster_project.cli import _blocking_failures, run_config
-    from dagster_project.cli_quality import collect_run
-    from dagster_project.definitions import defs
+    from dagster_project.execution import (
+        blocking_failures,
+        collect_run,
+        execute_ingestion,
+        run_config,
+    )
     from ingestion.pipeline import read_log
     from ingestion.sources import CONTRACTS
 
@@ -42,7 +44,6 @@ def ingest_days(home: Paths, days: Iterable[dt.date], journal: Path) -> list[dic
         for line in journal.read_text(encoding="utf-8").splitlines():
             record = json.loads(line)
             done[record["day"]] = record
-    job = defs.resolve_job_def("ingest_sources")
     instance = DagsterInstance.get()
     records = []
     for day in days:
@@ -50,16 +51,11 @@ def ingest_days(home: Paths, days: Iterable[dt.date], journal: Path) -> list[dic
             records.append(done[day.isoformat()])
             continue
         started = time.perf_counter()
-        result = job.execute_in_process(
-            partition_key=day.isoformat(),
-            instance=instance,
-            run_config=run_config(home),
-            raise_on_error=False,
-        )
+        result = execute_ingestion(instance, day, run_config(home))
         ran = time.perf_counter()
         collect_run(instance, home, result.run_id)
         collected = time.perf_counter()
-        blocked = _blocking_failures(result)
+        blocked = blocking_failures(result)
         if not result.success or blocked:
             raise RuntimeError(f"ingest_sources {day} failed or was blocked: {blocked}")
         tables = {}
@@ -118,7 +114,7 @@ def parse_project(home: Paths) -> dict[str, Any]:
 
 def remove_warehouse(home: Paths) -> None:
     """Delete the working warehouse (and DuckDB's WAL and spill folder) for a build from scratch."""
-    from quality.serving import remove_database, working_path
+    from serving import remove_database, working_path
 
     database = working_path(home)
     remove_database(database)
@@ -129,8 +125,7 @@ def build(home: Paths, first: dt.date, last: dt.date) -> dict[str, Any]:
     """One ``build_warehouse`` run over ``first`` … ``last``; its steps and dbt's node timings."""
     from dagster import DagsterInstance
 
-    from dagster_project.cli import execute_build, run_config
-    from dagster_project.cli_quality import collect_run
+    from dagster_project.execution import collect_run, execute_build, run_config
 
     instance = DagsterInstance.get()
     started = time.perf_counter()

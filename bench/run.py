@@ -174,7 +174,7 @@ def plan(scale: Scale, work: Path, *, memory_limit: str, threads: int, repeat: i
 
 def worker_environment(work: Path, *, memory_limit: str, threads: int) -> dict[str, str]:
     """The stages' environment: the bench home, its Dagster instance, key and DuckDB limits."""
-    from dagster_project.cli import dagster_instance_folder, pii_key_file
+    from dagster_project.execution import dagster_instance_folder, pii_key_file
     from ingestion.settings import paths
 
     home = work / "home"

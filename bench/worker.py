@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ingestion import files
 from ingestion.settings import paths
 
 
@@ -24,7 +25,7 @@ def _days(values: list[str]) -> list[dt.date]:
 
 def generate(args: dict[str, Any]) -> dict[str, Any]:
     """Generate the landing files (the demo generator, two worker processes)."""
-    from ingestion.generator import generate as run_generator
+    from demo import generate as run_generator
 
     home = paths(args["home"])
     started = time.perf_counter()
@@ -164,9 +165,7 @@ def main(argv: list[str]) -> None:
     result["max_descendant_rss_bytes"] = (
         resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     )
-    temporary = result_path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
-    temporary.replace(result_path)
+    files.write_json(result_path, result, indent=1)
 
 
 if __name__ == "__main__":

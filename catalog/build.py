@@ -1,7 +1,7 @@
 """Generate the catalogue from the dbt artifacts, ``catalogue.yml`` and ``codes.yml``.
 
 One resource per model or seed in a published schema (every schema but ``staging`` and
-``restricted``, :data:`quality.serving.UNPUBLISHED_SCHEMAS`), one item per column of its
+``restricted``, :data:`serving.UNPUBLISHED_SCHEMAS`), one item per column of its
 table in the warehouse. :func:`build_catalogue` resolves every field, grades every column,
 rolls the grades up to the resource (就高从严) and validates the result; it raises
 :class:`~catalog.config.CatalogueError` listing every problem at once.
@@ -41,7 +41,7 @@ from catalog.standard import (
     highest,
     type_letter,
 )
-from quality.serving import UNPUBLISHED_SCHEMAS
+from serving import UNPUBLISHED_SCHEMAS
 
 RESOURCE_TYPES = ("model", "seed", "snapshot")
 # Keys every resource must resolve to (from dbt meta, or catalogue.yml for seeds).
@@ -60,7 +60,7 @@ KEYED_HASH_TEST = "is_keyed_hash"
 
 
 def is_published(node: ManifestNode) -> bool:
-    """True for a model or seed the serving snapshot copies (quality/serving.py)."""
+    """True for a model or seed the serving snapshot copies (serving/)."""
     return node.resource_type in RESOURCE_TYPES and node.schema not in UNPUBLISHED_SCHEMAS
 
 

@@ -8,7 +8,6 @@ registry of 信息资源代码: a code, once given to a resource, is never chang
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -18,6 +17,7 @@ from typing import Any
 import yaml
 
 from catalog.standard import ELEMENTS, GRADES, RESOURCE_KINDS
+from ingestion import files
 
 CATALOG_DIR = Path(__file__).resolve().parent
 CONFIG_PATH = CATALOG_DIR / "catalogue.yml"
@@ -409,7 +409,4 @@ def write_codes(registry: CodeRegistry, path: str | Path | None = None) -> Path:
     text = CODES_HEADER + yaml.safe_dump(
         body, allow_unicode=True, sort_keys=False, default_flow_style=None, width=100
     )
-    temporary = target.with_name(f".{target.name}.{os.getpid()}")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, target)
-    return target
+    return files.write_text(target, text)

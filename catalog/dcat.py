@@ -24,13 +24,13 @@ The ``@context`` is inline, so parsers never fetch anything.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from catalog.standard import ACCESS_RIGHT_NAL, ACCESS_RIGHTS, FREQUENCIES, FREQUENCY_NAL
+from ingestion import files
 
 XSD_TYPES = {
     "C": "xsd:string",
@@ -232,13 +232,5 @@ def to_jsonld(document: Mapping[str, Any]) -> dict[str, Any]:
 
 def write_dcat(document: Mapping[str, Any], path: Path) -> Path:
     """Write the JSON-LD file atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_text(
-            json.dumps(to_jsonld(document), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-        )
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path
+    text = json.dumps(to_jsonld(document), ensure_ascii=False, indent=2) + "\n"
+    return files.write_text(path, text)

@@ -15,15 +15,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from catalog.model import SCHEMA_VERSION, Catalogue, to_document
 from catalog.standard import DATA_TYPES, EXPORTABLE_GRADES, GRADES, is_exportable
+from ingestion.files import atomic_path
 
 FORMATS = ("xlsx", "csv", "json", "dcat")
 SUFFIXES = {"xlsx": ".xlsx", "json": ".json", "dcat": ".jsonld", "csv": ""}
@@ -121,21 +120,9 @@ def _refuse_unexportable(document: Mapping[str, Any]) -> None:
         raise ExportError(f"refusing to export 核心/重要 data: {', '.join(found)}")
 
 
-@contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
-    """Write to a temporary file beside ``path``, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        yield temporary
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
 def write_json(document: Mapping[str, Any], path: Path) -> Path:
     """The JSON export (UTF-8, Chinese kept readable)."""
-    with _atomic(path) as temporary:
+    with atomic_path(path) as temporary:
         temporary.write_text(
             json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
@@ -415,7 +402,7 @@ def write_csv(document: Mapping[str, Any], folder: Path) -> list[Path]:
     written = []
     for name, (header, rows) in tables.items():
         with (
-            _atomic(folder / name) as temporary,
+            atomic_path(folder / name) as temporary,
             temporary.open("w", encoding="utf-8-sig", newline="") as handle,
         ):
             writer = csv.writer(handle)
@@ -457,7 +444,7 @@ def write_xlsx(document: Mapping[str, Any], path: Path) -> Path:
         freeze="G3",  # 编号, resource and 信息项名称/字段名 stay in view
     )
     _notes_sheet(workbook.create_sheet("说明"), document)
-    with _atomic(path) as temporary:
+    with atomic_path(path) as temporary:
         workbook.save(temporary)
     return path
 

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from dagster_project.tags import FAILURE_REASON_TAG
 from ingestion.processes import hostname, is_alive
 
 PID_TAG = "cityops/pid"
@@ -93,7 +94,6 @@ def dead_runs(instance: Any) -> list[DeadRun]:
 def fail_dead_runs(instance: Any) -> list[DeadRun]:
     """Mark every run whose process died as failed (canceled if it was canceling)."""
     from dagster import DagsterRunStatus
-    from dagster._core.events import JobFailureData, RunFailureReason
 
     marked = []
     for dead in dead_runs(instance):
@@ -109,9 +109,9 @@ def fail_dead_runs(instance: Any) -> list[DeadRun]:
         if run.status == DagsterRunStatus.CANCELING:
             instance.report_run_canceled(run, message)
         else:
-            failure = JobFailureData(
-                error=None, failure_reason=RunFailureReason.UNEXPECTED_TERMINATION
-            )
-            instance.report_run_failed(run, message, failure)
+            # Dagster's reason for a run whose process ended unexpectedly, read from the run's
+            # tags: the UI shows it, and run retries (when enabled) decide by it.
+            instance.add_run_tags(run.run_id, {FAILURE_REASON_TAG: "UNEXPECTED_TERMINATION"})
+            instance.report_run_failed(run, message)
         marked.append(dead)
     return marked

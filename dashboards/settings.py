@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ingestion import files
 from ingestion.settings import paths
 
 REPO = Path(__file__).resolve().parents[1]
@@ -127,12 +128,7 @@ def requirements(lock: Path = UV_LOCK) -> list[str]:
 def _write_private(path: Path, body: dict[str, Any]) -> None:
     # The folder holds the metadata database (password hashes) besides the secrets.
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        json.dump(body, handle, ensure_ascii=False, indent=2)
-    os.replace(temporary, path)
-    path.chmod(0o600)
+    files.write_json(path, body, mode=0o600, indent=2)
 
 
 def stored_secrets(target: Instance) -> dict[str, Any]:

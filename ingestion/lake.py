@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 
+from ingestion import files
 from ingestion.processes import owned_name, pause_point, remove_dead_entries
 
 PART_FILE = "part-0.parquet"
@@ -71,14 +72,8 @@ def discard(*paths: Path | None) -> None:
 
 
 def write_json(path: Path, document: Any) -> None:
-    """Write a JSON document atomically (temporary file, fsync, rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with temporary.open("w", encoding="utf-8") as handle:
-        json.dump(document, handle, ensure_ascii=False, indent=2, sort_keys=True)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    """Write a JSON document atomically (``ingestion.files``), keys sorted."""
+    files.write_json(path, document, indent=2, sort_keys=True)
 
 
 def append_jsonl(path: Path, document: Any) -> None:

@@ -9,7 +9,7 @@ import pytest
 from ingestion.pipeline import ingest_partition, landing_days
 from ingestion.settings import paths
 from ingestion.sources import CONTRACTS
-from quality.serving import publish
+from serving import publish
 from tests.cli_runner import cityops
 from tests.integration.dbt_runner import run_dbt
 from tests.superset_fixtures import monkeypatch_session, serving_home, superset_instance  # noqa: F401
@@ -103,7 +103,7 @@ SMALL = {"start": dt.date(2024, 7, 1), "days": 4, "seed": 11, "scale": 0.02, "fa
 @pytest.fixture(scope="session")
 def small_landing(tmp_path_factory):
     """Generated landing files only (no lake yet)."""
-    from ingestion.generator import generate
+    from demo import generate
 
     home = tmp_path_factory.mktemp("landing_home")
     manifest = generate(home, **SMALL)

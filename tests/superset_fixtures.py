@@ -1,7 +1,7 @@
 """A real Superset on a real serving snapshot, shared by the dashboard tests of every tier.
 
 The snapshot is the session's small warehouse (tests/conftest.py: the small generated lake,
-one full ``dbt build``, ``quality.serving.publish``), copied so that republishing here
+one full ``dbt build``, ``serving.publish``), copied so that republishing here
 changes nothing the other tests read. Superset is installed into ``.superset-venv/`` if needed (as
 ``cityops dashboards up`` does), initialised in a temporary ``$CITYOPS_HOME`` and served on a
 free port; the provisioner then imports the spec. Imported by tests/conftest.py so the

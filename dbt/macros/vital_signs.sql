@@ -2,7 +2,7 @@
     Helpers for the vital-sign indicator models (models/intermediate/vitals). Each indicator
     model returns one row per (indicator_code, area_level, area_code, subject_code,
     period_start) with `value` and an optional `detail`; the registry
-    (quality/vitals/indicators.yml) names the model that computes each indicator.
+    (vitals/indicators.yml) names the model that computes each indicator.
 -#}
 
 {#- Repeat every row of `relation` once per area level it rolls up to: the district, the

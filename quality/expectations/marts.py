@@ -18,7 +18,7 @@ from ingestion import reference
 from ingestion.grid.contract import STATUSES as GRID_STATUSES
 from ingestion.hotline.contract import STATUSES as HOTLINE_STATUSES
 from quality.expectations.suite import WARN, Suite, tag
-from quality.vitals.registry import AREA_LEVELS, DIMENSIONS
+from vitals.registry import AREA_LEVELS, DIMENSIONS
 
 
 def _unique(*columns: str) -> Expectation:

@@ -25,7 +25,7 @@ import pytest
 
 from ingestion.settings import paths
 from quality.pii import scan_database
-from quality.serving import publish
+from serving import publish
 from tests.cli_runner import cityops
 from tests.faults.inject import Fault, inject_all, manifest_files
 from tests.integration.dbt_runner import run_dbt

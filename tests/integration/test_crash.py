@@ -22,15 +22,21 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from dagster._core.storage.dagster_run import ACTIVE_RUN_STATUSES
 
-from dagster_project.cli import pii_key_file
 from dagster_project.dead_runs import PID_TAG
 from dagster_project.defs.operations.sensors import fail_dead_runs
+from dagster_project.execution import pii_key_file
 from ingestion.lake import content_hash
 from ingestion.settings import paths
 
 pytestmark = pytest.mark.integration
+
+# The runs that hold a place in the daemon's run queue (Dagster's own list, not exported).
+ACTIVE_RUN_STATUSES = [
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
 
 GENERATE = ("generate", "--start", "2024-07-01", "--days", "2", "--seed", "3", "--scale", "0.01")
 # Tables that record the history of runs rather than the data: the snapshot's own row (when,

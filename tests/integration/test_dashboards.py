@@ -14,13 +14,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+import serving
 from dashboards import bundle, server
 from dashboards.client import SupersetError
 from dashboards.provision import ANALYST, LEADER, provision, streets
 from dashboards.settings import user_password
 from dashboards.spec import STREETS, load_spec
 from ingestion.settings import paths
-from quality import serving
 
 pytestmark = pytest.mark.integration
 

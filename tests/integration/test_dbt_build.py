@@ -15,9 +15,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+import serving
 from ingestion.settings import paths
 from ingestion.sources import CONTRACTS
-from quality import pii, serving
+from quality import pii
 from tests.integration.dbt_runner import copy_built_home, run_dbt
 
 pytestmark = pytest.mark.integration
@@ -62,7 +63,7 @@ def test_dbt_build_runs_every_model_seed_data_test_and_unit_test(warehouse):
 
 def test_the_built_warehouse_is_published_by_copying_its_file(warehouse):
     # A model materialized as a table in staging or restricted would send every publication
-    # down the table-by-table copy (5 times slower at a district-year; quality/serving.py).
+    # down the table-by-table copy (5 times slower at a district-year; serving/).
     home, _, _ = warehouse
     snapshot = serving.current_snapshot(paths(home))
     assert snapshot is not None

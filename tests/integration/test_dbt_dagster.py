@@ -218,8 +218,8 @@ def test_build_warehouse_materializes_every_dbt_asset_for_a_day(day_build):
 def test_build_warehouse_publishes_and_a_blocking_failure_leaves_the_snapshot_unchanged(
     day_build, monkeypatch, graph
 ):
-    from quality.serving import current_snapshot, serving_path
-    from quality.vitals.registry import DEFAULT_PATH
+    from serving import current_snapshot, serving_path
+    from vitals.registry import DEFAULT_PATH
 
     defs, _ = graph
     tmp_path, run, good = day_build

@@ -14,15 +14,13 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from dagster._core.events import EngineEventData
-from dagster._core.test_utils import create_run_for_test
 
+import serving
 from dagster_project.dead_runs import HOST_TAG, PID_TAG
 from dagster_project.defs.operations.sensors import fail_dead_runs
 from ingestion import lake
 from ingestion.processes import hostname, remove_dead_entries
 from ingestion.settings import paths
-from quality import serving
 
 pytestmark = pytest.mark.integration
 
@@ -112,24 +110,56 @@ def test_a_publication_removes_what_a_crashed_publication_staged(tmp_path, sleep
     assert list(staged.iterdir()) == [running]
 
 
+@dg.op
+def _build():
+    pass
+
+
+@dg.job
+def build_warehouse():
+    _build()
+
+
 def _started_run(instance, tags=None):
-    return create_run_for_test(
-        instance, job_name="build_warehouse", status=dg.DagsterRunStatus.STARTED, tags=tags
+    return instance.create_run_for_job(
+        build_warehouse, status=dg.DagsterRunStatus.STARTED, tags=tags
     )
+
+
+# A run whose worker dies in its step: Dagster's in-process executor has recorded the worker's
+# pid in an engine event ("Executing steps in process"), as a run worker the daemon launches
+# does ("Started process for run"), and the run stays STARTED.
+KILLED_WORKER = """
+import os, sys
+import dagster as dg
+
+@dg.op
+def dies():
+    os._exit(9)
+
+@dg.job
+def build_warehouse():
+    dies()
+
+build_warehouse.execute_in_process(instance=dg.DagsterInstance.from_config(sys.argv[1]))
+"""
+
+
+def _run_of_a_killed_worker(instance, folder):
+    subprocess.run([sys.executable, "-c", KILLED_WORKER, str(folder)], check=False)
+    (record,) = instance.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
+    return record.dagster_run
 
 
 def test_runs_whose_process_died_are_marked_failed_and_live_ones_left(tmp_path, sleeper):
     here = hostname()
     with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        # A run the daemon launched: its worker's pid is in Dagster's own engine event.
+        launched = _run_of_a_killed_worker(instance, tmp_path)
         # A killed `cityops run` (its tags), a live one, one on another host (cannot tell).
         killed = _started_run(instance, {PID_TAG: str(_dead_pid()), HOST_TAG: here})
         running = _started_run(instance, {PID_TAG: str(sleeper.pid), HOST_TAG: here})
         elsewhere = _started_run(instance, {PID_TAG: "1", HOST_TAG: f"not-{here}"})
-        # A run the daemon launched: its worker's pid is in Dagster's own engine event.
-        launched = _started_run(instance)
-        instance.report_engine_event(
-            "Started process for run", launched, EngineEventData.in_process(_dead_pid())
-        )
         # Evaluated as the daemon does, twice: the second finds nothing left to do.
         context = dg.build_sensor_context(instance=instance)
         first, again = fail_dead_runs(context), fail_dead_runs(context)

@@ -26,7 +26,7 @@ STOPPED = "iot_readings"
 def stopped_feed(tmp_path_factory):
     """Three days ingested through ``ingest_sources``; readings stop after the first day."""
     from dagster_project.definitions import defs
-    from ingestion.generator import generate
+    from demo import generate
 
     today = dt.datetime.now(SHANGHAI).date()
     days = [today - dt.timedelta(days=back) for back in (3, 2, 1)]

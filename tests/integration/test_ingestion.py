@@ -377,8 +377,8 @@ def test_misnamed_day_folders_and_unmatched_files_are_reported_not_ingested(lake
 def test_cityops_run_refuses_an_empty_resend_until_the_run_config_confirms_it(lake_copy):
     from dagster import DagsterInstance
 
-    from dagster_project.cli import run_config
     from dagster_project.definitions import defs
+    from dagster_project.execution import run_config
     from tests.cli_runner import cityops
 
     lake_paths, _ = lake_copy

@@ -20,8 +20,8 @@ import httpx
 import pytest
 import yaml
 
-from quality.notify import Notice, load_config, notify
 from tests.integration.robots import TOKEN, Answer
+from vitals.notify import Notice, load_config, notify
 
 pytestmark = pytest.mark.integration
 

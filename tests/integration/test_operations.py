@@ -72,9 +72,7 @@ def test_every_job_runs_its_steps_in_the_run_process():
 
 
 def test_the_instance_starts_the_runs_the_daemon_launches_one_at_a_time(tmp_path):
-    from dagster._core.run_coordinator import QueuedRunCoordinator
-
-    from dagster_project.cli import _EARLIER_INSTANCE_CONFIGS, dagster_instance_folder
+    from dagster_project.execution import _EARLIER_INSTANCE_CONFIGS, dagster_instance_folder
 
     fresh, edited = tmp_path / "fresh", tmp_path / "edited"
     earlier = [tmp_path / f"earlier{number}" for number in range(len(_EARLIER_INSTANCE_CONFIGS))]
@@ -87,7 +85,7 @@ def test_the_instance_starts_the_runs_the_daemon_launches_one_at_a_time(tmp_path
     for folder in (fresh, *earlier, edited):
         dagster_instance_folder(folder)
         with dg.DagsterInstance.from_config(str(folder)) as instance:
-            assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
+            assert isinstance(instance.run_coordinator, dg.QueuedRunCoordinator)
             # What the daemon's run queue reads (QueuedRunCoordinatorDaemon).
             queue = instance.get_concurrency_config().run_queue_config
             limits[folder.name] = queue.max_concurrent_runs
@@ -100,12 +98,19 @@ def test_the_instance_starts_the_runs_the_daemon_launches_one_at_a_time(tmp_path
     # A new folder and one an earlier cityops wrote get one run at a time, no telemetry and run
     # monitoring; an edited file is kept as it is (it says nothing of telemetry or monitoring:
     # Dagster's defaults, telemetry on and monitoring off).
-    assert limits == {"fresh": 1, "earlier0": 1, "earlier1": 1, "edited": 3}
-    assert telemetry == {"fresh": False, "earlier0": False, "earlier1": False, "edited": True}
+    assert limits == {"fresh": 1, "earlier0": 1, "earlier1": 1, "earlier2": 1, "edited": 3}
+    assert telemetry == {
+        "fresh": False,
+        "earlier0": False,
+        "earlier1": False,
+        "earlier2": False,
+        "edited": True,
+    }
     assert monitoring == {
         "fresh": (True, 180),
         "earlier0": (True, 180),
         "earlier1": (True, 180),
+        "earlier2": (True, 180),
         "edited": (False, 180),
     }
 
@@ -189,7 +194,7 @@ def test_backfill_reingests_and_republishes_a_day_range(lake_copy, monkeypatch):
         env={"CITYOPS_HOME": str(home.home), "CITYOPS_PII_KEY": TEST_KEY},
     )
     after = json.loads((home.ingestion_log / "hotline_orders" / "dt=2024-07-02.json").read_text())
-    from quality.serving import current_snapshot
+    from serving import current_snapshot
 
     assert result.exit_code == 0, result.output[-3000:]
     # Forced: the unchanged delivery was ingested again, with the same accounting.

@@ -142,7 +142,7 @@ def test_a_partition_breaking_its_suite_blocks_the_build_and_the_publish(
     ingested, tmp_path, monkeypatch
 ):
     from dagster_project.definitions import defs
-    from quality.serving import current_snapshot
+    from serving import current_snapshot
 
     broken, day = _break_a_partition(ingested[0], tmp_path)
     monkeypatch.setenv("CITYOPS_PII_KEY", TEST_KEY)
@@ -181,7 +181,7 @@ def test_cityops_run_stops_before_the_build_on_a_blocking_check(ingested, tmp_pa
     from typer.testing import CliRunner
 
     from dagster_project.cli import app
-    from quality.serving import current_snapshot
+    from serving import current_snapshot
 
     broken, day = _break_a_partition(ingested[0], tmp_path)
     result = CliRunner().invoke(

@@ -27,7 +27,7 @@ from dagster_project.cli import app
 from dagster_project.defs.catalog.assets import CatalogueRunConfig, resource_catalog
 from dagster_project.defs.ingestion.resources import CityopsHome
 from ingestion.settings import paths
-from quality.serving import UNPUBLISHED_SCHEMAS, serving_path
+from serving import UNPUBLISHED_SCHEMAS, serving_path
 
 pytestmark = pytest.mark.integration
 

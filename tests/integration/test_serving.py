@@ -13,8 +13,8 @@ import time
 import duckdb
 import pytest
 
+import serving
 from ingestion.settings import paths
-from quality import serving
 from tests.integration.dbt_runner import copy_built_home, run_dbt
 
 pytestmark = pytest.mark.integration

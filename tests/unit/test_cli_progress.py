@@ -6,7 +6,7 @@ import re
 from rich.console import Console
 from rich.progress import Progress
 
-from dagster_project.cli_progress import LineProgress, progress
+from dagster_project.cli.progress import LineProgress, progress
 
 
 def log_console():

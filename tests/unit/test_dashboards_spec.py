@@ -14,7 +14,7 @@ from dashboards.catalog import Catalog, Column, label_of
 from dashboards.client import _rison
 from dashboards.settings import REPO, duckdb_version, requirements
 from dashboards.spec import SpecError, load_spec
-from quality.vitals.registry import DIMENSIONS
+from vitals.registry import DIMENSIONS
 
 
 def _catalog(spec):

@@ -70,7 +70,7 @@ def test_no_accounting_record_is_left_to_the_volume_check():
 
 
 def test_every_generator_fault_kind_is_judged():
-    from ingestion.generator import faults
+    from demo import faults
 
     planted = {
         "malformed_record",

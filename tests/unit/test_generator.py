@@ -20,11 +20,11 @@ import openpyxl
 import pytest
 from stdnum.cn import ric, uscc
 
+from demo import generate
+from demo.common import Config
+from demo.iot import day_plan
+from demo.world import device_counts, registry
 from ingestion.contract import CHECKS, Contract
-from ingestion.generator import generate
-from ingestion.generator.common import Config
-from ingestion.generator.iot import day_plan
-from ingestion.generator.world import device_counts, registry
 from ingestion.grid.contract import CLASSIFICATIONS
 from ingestion.iot.contract import METRICS
 from ingestion.sources import BY_TABLE

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from quality.notify import (
+from vitals.notify import (
     KINDS,
     BreakerPolicy,
     DeadlinePolicy,

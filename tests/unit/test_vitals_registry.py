@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from quality.vitals.registry import DIMENSIONS, RegistryError, load_registry, registry_table
+from vitals.registry import DIMENSIONS, RegistryError, load_registry, registry_table
 
 KNOWN = {
     "known_models": {"int_vital_signs__weather"},
@@ -90,9 +90,9 @@ def test_the_registry_flattens_to_one_row_per_indicator_with_named_thresholds(tm
     ("change", "message"),
     [
         ({"dimension": "mood"}, "indicator WEA_RAIN_1H, field dimension: 'mood' is not one of"),
-        ({"unit": "furlong"}, "indicator WEA_RAIN_1H, field unit: 'furlong' is not a known unit"),
+        ({"unit": "furlong"}, "indicator WEA_RAIN_1H, field unit: 'furlong' is not one of 'mm'"),
         ({"model": "int_nowhere"}, "indicator WEA_RAIN_1H, field model: no dbt model named"),
-        ({"grain": "week"}, "indicator WEA_RAIN_1H, field grain: 'week' must be hour or day"),
+        ({"grain": "week"}, "indicator WEA_RAIN_1H, field grain: 'week' is not one of 'hour'"),
         ({"owner": "D99"}, "indicator WEA_RAIN_1H, field owner: 'D99' is not a department"),
         ({"whistle": "999999"}, "indicator WEA_RAIN_1H, field whistle: matter 999999 is not"),
         ({"area_levels": ["city"]}, "indicator WEA_RAIN_1H, field area_levels:"),

@@ -14,7 +14,7 @@ from catalog.pipeline import export_all, load_catalogue
 from dagster_project.defs.ingestion.resources import CityopsHome
 from dagster_project.defs.serving.assets import SNAPSHOT_KEY
 from dagster_project.defs.transformation.resources import DBT_PROJECT
-from quality.serving import serving_path
+from serving import serving_path
 
 CATALOG_KEY = dg.AssetKey(["catalog", "resource_catalog"])
 

@@ -7,7 +7,7 @@ import dagster as dg
 from ingestion import lake
 from ingestion.processes import remove_dead_entries
 from ingestion.settings import Paths, paths
-from quality.serving import clean_staged, working_path
+from serving import clean_staged, working_path
 
 
 class CityopsHome(dg.ConfigurableResource):

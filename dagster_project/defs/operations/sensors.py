@@ -8,9 +8,10 @@ import dagster as dg
 from dagster_project.dead_runs import fail_dead_runs as mark_dead_runs_failed
 from dagster_project.defs.ingestion.partitions import DAILY
 from dagster_project.defs.operations.jobs import DAILY_PIPELINE
+from dagster_project.tags import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG
 from ingestion.pipeline import landing_fingerprints
 from ingestion.settings import paths
-from quality.notify import Notice, load_config, notify
+from vitals.notify import Notice, load_config, notify
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 # Dagster abandons a sensor evaluation after 60 s (DAGSTER_SENSOR_GRPC_TIMEOUT_SECONDS) and
@@ -42,9 +43,8 @@ def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
 
 def failure_notice(run: dg.DagsterRun, message: str, at: dt.datetime) -> Notice:
     """The notice a failed run sends (no level: pipeline notices always go out)."""
-    partition = run.tags.get("dagster/partition") or (
-        f"{run.tags.get('dagster/asset_partition_range_start', '')}…"
-        f"{run.tags.get('dagster/asset_partition_range_end', '')}"
+    partition = run.tags.get(PARTITION_TAG) or (
+        f"{run.tags.get(RANGE_START_TAG, '')}…{run.tags.get(RANGE_END_TAG, '')}"
     ).strip("…")
     return Notice(
         key=f"run_failed|{run.run_id}",

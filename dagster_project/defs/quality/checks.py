@@ -10,6 +10,7 @@ import dagster as dg
 
 from dagster_project.defs.ingestion.assets import raw_asset_key
 from dagster_project.defs.ingestion.resources import CityopsHome
+from dagster_project.tags import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG
 from ingestion.contract import Contract
 from ingestion.sources import CONTRACTS
 from quality.volume import ERROR, check_volume
@@ -18,10 +19,10 @@ from quality.volume import ERROR, check_volume
 def run_days(context: dg.AssetCheckExecutionContext) -> list[dt.date]:
     """The partition days of the run (one partition, or a range)."""
     tags = context.run.tags
-    if "dagster/partition" in tags:
-        return [dt.date.fromisoformat(tags["dagster/partition"])]
-    first = tags.get("dagster/asset_partition_range_start")
-    last = tags.get("dagster/asset_partition_range_end")
+    if PARTITION_TAG in tags:
+        return [dt.date.fromisoformat(tags[PARTITION_TAG])]
+    first = tags.get(RANGE_START_TAG)
+    last = tags.get(RANGE_END_TAG)
     if not first or not last:
         return []
     start, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)

@@ -29,7 +29,7 @@ from quality.expectations.runner import Outcome, build_data_docs, gx_root, valid
 from quality.expectations.suite import ERROR, Suite
 from quality.faults import ERROR as FAULT_ERROR
 from quality.faults import check_faults
-from quality.serving import working_path
+from serving import working_path
 
 
 def _severity(error: bool) -> dg.AssetCheckSeverity:

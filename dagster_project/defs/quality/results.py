@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
-from dagster._core.events import DagsterEventType
-from dagster._core.events.log import EventLogEntry
+from dagster import DagsterEventType, EventLogEntry
 
+from dagster_project.tags import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG
 from ingestion.settings import Paths, paths
 from quality.results import (
     CheckResult,
@@ -42,10 +42,6 @@ from quality.results import (
     store_results,
     summarise,
 )
-
-PARTITION_TAG = "dagster/partition"
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,14 @@
 
 The asset depends on every dbt asset, so Dagster runs it last in ``build_warehouse`` and
 skips it when any dbt step fails: a dbt test at severity ``error`` fails its step, and the
-serving snapshot stays as it was (write-audit-publish, ``quality.serving``).
+serving snapshot stays as it was (write-audit-publish, ``serving``).
 """
 
 import dagster as dg
 
 from dagster_project.defs.ingestion.resources import CityopsHome
 from dagster_project.defs.transformation.assets import DBT_ASSETS
-from quality.serving import publish
+from serving import publish
 
 SNAPSHOT_KEY = dg.AssetKey(["serving", "snapshot"])
 

@@ -25,16 +25,12 @@ from functools import cache
 from typing import Any
 
 import dagster as dg
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-    PARTITION_NAME_TAG,
-)
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from dagster_project.defs.ingestion.partitions import DAILY
 from dagster_project.defs.ingestion.resources import CityopsHome
 from dagster_project.defs.transformation.resources import DBT_PROJECT, dbt_resource, run_dbt
+from dagster_project.tags import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG
 
 INCREMENTAL = "config.materialized:incremental"
 # A test runs in the step that builds the last of its models: a relationship from a daily
@@ -153,8 +149,8 @@ def run_delivery_window(tags: Mapping[str, str]) -> dict[str, str] | None:
     For the unpartitioned steps of a partitioned run (``build_warehouse`` for a day, or
     ``cityops run`` over a range); None when the run has no partition (a full build).
     """
-    first = tags.get(ASSET_PARTITION_RANGE_START_TAG) or tags.get(PARTITION_NAME_TAG)
-    last = tags.get(ASSET_PARTITION_RANGE_END_TAG) or tags.get(PARTITION_NAME_TAG)
+    first = tags.get(RANGE_START_TAG) or tags.get(PARTITION_TAG)
+    last = tags.get(RANGE_END_TAG) or tags.get(PARTITION_TAG)
     if not first or not last:
         return None
     return {"min_dt": first, "max_dt": last}

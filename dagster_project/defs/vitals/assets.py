@@ -3,16 +3,16 @@
 The warnings themselves are dbt models (``vitals`` schema). This asset reads the steps
 (opened, escalated) of the data's last ``NOTIFY_WINDOW_HOURS`` hours from the serving
 snapshot — only published, checked data is announced — and sends them through the notifier
-(``quality.notify``): each step once per channel, whatever the number of runs.
+(``vitals.notify``): each step once per channel, whatever the number of runs.
 """
 
 import dagster as dg
 
 from dagster_project.defs.ingestion.resources import CityopsHome
 from dagster_project.defs.serving.assets import SNAPSHOT_KEY
-from quality.notify import load_config, notify
-from quality.serving import serving_path
-from quality.vitals.warnings import connect, recent_notices
+from serving import serving_path
+from vitals.notify import load_config, notify
+from vitals.warnings import connect, recent_notices
 
 # A backfill rebuilds months of warnings; only the newest steps are news worth a message.
 NOTIFY_WINDOW_HOURS = 48

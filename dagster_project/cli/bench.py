@@ -1,0 +1,175 @@
+"""``cityops bench``: measure the pipeline against a raw-DuckDB baseline at a chosen scale.
+
+A thin front over :mod:`bench`; registered in ``dagster_project/cli/__init__.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dagster_project.cli.common import console, err
+from ingestion.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, duckdb_config
+
+app = typer.Typer(
+    add_completion=False,
+    rich_markup_mode="markdown",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback(invoke_without_command=True)
+def bench(
+    scale: Annotated[
+        str,
+        typer.Option(
+            help="small (CI: scale 0.02, 5 days), medium (30-day demo + 1), district-year "
+            "(366 days at scale 1.0) or city (scale 16.0, 91 days)."
+        ),
+    ] = "small",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder for report.json and report.md (default $CITYOPS_HOME/bench/SCALE)."
+        ),
+    ] = None,
+    memory_limit: Annotated[
+        str, typer.Option(help="DuckDB memory_limit for dbt and the baseline.")
+    ] = DEFAULT_DUCKDB_MEMORY_LIMIT,
+    threads: Annotated[
+        int, typer.Option(min=1, help="DuckDB threads for dbt and the baseline.")
+    ] = int(duckdb_config()["threads"]),
+    repeat: Annotated[
+        int, typer.Option(min=1, help="Timed runs of each dashboard query (after one warm-up).")
+    ] = 20,
+    histories: Annotated[
+        str | None,
+        typer.Option(
+            help="History lengths in days instead of the scale's, ascending and comma-separated "
+            "(e.g. `3,6`: 7 days generated). The report names them; for a shorter run at the "
+            "scale's daily volume.",
+        ),
+    ] = None,
+    work: Annotated[
+        Path | None,
+        typer.Option(
+            help="Scratch folder for the generated home (default: a new temporary folder)."
+        ),
+    ] = None,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Keep the scratch folder (data, logs) afterwards.")
+    ] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume", help="Continue an interrupted run in --work; finished stages are kept."
+        ),
+    ] = False,
+) -> None:
+    """Benchmark against a raw-DuckDB baseline: ingestion, builds, memory, dashboard queries.
+
+    Every stage runs in its own process, one at a time: generation, one `ingest_sources` run
+    per day, full `build_warehouse` builds from an empty warehouse at two history lengths,
+    the one-day incremental build after each, every dashboard chart's query on the serving
+    snapshot, and the raw-DuckDB baseline (the same compiled SQL in one DuckDB process).
+    Writes report.json and report.md (docs/performance.md explains them). Heavy: run
+    medium, district-year and city under `nice -n 19`.
+    """
+    from bench import report as bench_report
+    from bench.measure import StageFailed
+    from bench.run import disk_usage, remove_work, run_bench
+    from bench.scales import SCALES
+    from ingestion.settings import paths
+
+    if scale not in SCALES:
+        raise typer.BadParameter(
+            f"{scale!r}: choose one of {', '.join(SCALES)}", param_hint="--scale"
+        )
+    if resume and work is None:
+        raise typer.BadParameter("--resume needs the --work folder of the interrupted run")
+    chosen = SCALES[scale]
+    if histories is not None:
+        try:
+            chosen = chosen.with_histories(tuple(int(part) for part in histories.split(",")))
+        except ValueError as error:
+            raise typer.BadParameter(
+                f"{histories!r}: two or more ascending day counts, e.g. 3,6",
+                param_hint="--histories",
+            ) from error
+    folder = (out or paths().home / "bench" / scale).resolve()
+    scratch = (work or Path(tempfile.mkdtemp(prefix=f"cityops-bench-{scale}-"))).resolve()
+    started_at = dt.datetime.now(dt.UTC)
+    host = bench_report.machine()
+    err.print(
+        f"bench {scale}: {chosen.days} days at scale {chosen.scale}, histories "
+        f"{chosen.histories}; scratch {scratch}"
+    )
+
+    def show(step, result, reused) -> None:
+        if result is None:
+            err.print(f"  {step.name} …")
+        else:
+            note = " (from the interrupted run)" if reused else ""
+            err.print(
+                f"  {step.name}: {result.wall_seconds:,.1f} s, peak "
+                f"{result.peak_tree_rss_bytes / 1e6:,.0f} MB{note}"
+            )
+
+    try:
+        results = run_bench(
+            chosen,
+            scratch,
+            memory_limit=memory_limit,
+            threads=threads,
+            repeat=repeat,
+            resume=resume,
+            on_stage=show,
+        )
+    except StageFailed as error:
+        err.print(str(error), style="red", markup=False)  # a log tail may hold "[…]"
+        err.print(
+            f"Scratch kept in {scratch}. Resume: cityops bench --scale {scale} --work {scratch} "
+            "--resume"
+        )
+        raise typer.Exit(code=1) from error
+    home = scratch / "home"
+    sizes = {
+        "lake_bytes": disk_usage(home / "lake" / "raw"),
+        "warehouse_bytes": (home / "warehouse" / "cityops.duckdb").stat().st_size,
+        "snapshot_bytes": (home / "serving" / "current.duckdb").resolve().stat().st_size,
+    }
+    document = bench_report.build_report(
+        chosen,
+        results,
+        memory_limit=memory_limit,
+        threads=threads,
+        repeat=repeat,
+        started_at=started_at,
+        host=host,
+        sizes=sizes,
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "report.json").write_text(
+        json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    text = bench_report.markdown(document)
+    (folder / "report.md").write_text(text, encoding="utf-8")
+    if keep:
+        err.print(f"Scratch kept in {scratch}.")
+    else:
+        remove_work(scratch)
+    for row in document["comparison"]:
+        ratio = "—" if row["ratio"] is None else f"{row['ratio']:.2f}×"
+        console.print(
+            f"{row['stage']}: ours {row['ours']:,.2f}, baseline {row['baseline']:,.2f}, {ratio}"
+        )
+    for target in document["targets"]:
+        console.print(
+            f"{'met ' if target['met'] else 'MISSED'}  {target['target']}: {target['measured']}"
+        )
+    console.print(f"Report: {folder / 'report.md'} and report.json")

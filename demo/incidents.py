@@ -1,0 +1,207 @@
+"""The five planted incidents: when and where they happen, and what downstream should see.
+
+Days are placed at fixed fractions of the window (``floor(f × days)``) so that every incident
+fits in a window of three days and moves predictably with longer ones. Each source module
+asks this plan whether a day or device is affected and reports back what it actually wrote
+(peak values, record counts), which ends up under ``details`` in the manifest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import cache
+
+from demo.common import Config, fmt_ts, py_rng
+from demo.world import STORM_STREETS, ebike_incident_grid, geo, registry
+
+RAINSTORM = "rainstorm"
+HEAT_WAVE = "heat_wave"
+FESTIVAL = "festival_footfall"
+EBIKE = "ebike_charging_alarm"
+WATER_METER = "water_meter_silent"
+
+NAMES_ZH = {
+    RAINSTORM: "暴雨",
+    HEAT_WAVE: "高温",
+    FESTIVAL: "商圈节庆客流高峰",
+    EBIKE: "电瓶车充电过流告警聚集",
+    WATER_METER: "独居老人水表静默",
+}
+
+RAIN_START_HOUR = 15  # heavy rain 15:00–18:59, the downpour in the 16:00 hour
+RAIN_PEAK_HOUR = 16
+RAIN_HOURS = 4
+FESTIVAL_DISTRICTS = ("BD01", "BD02")  # 南京西路, 静安寺
+FESTIVAL_HOURS = range(17, 23)  # the evening: 17:00–22:59
+FESTIVAL_FOOTFALL = 2.5
+FESTIVAL_SALES = 2.0
+EBIKE_NIGHT = (1, 5)  # 01:00–04:59
+METER_SILENT_HOURS = 36
+METER_SILENT_FROM = 9  # 09:00 on the start day
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Where and when every incident of a run happens."""
+
+    rain_day: date
+    heat_days: tuple[date, ...]
+    festival_day: date
+    ebike_day: date
+    ebike_grid: str
+    ebike_devices: tuple[str, ...]
+    meter_device: str | None
+    meter_start: datetime | None
+
+    @property
+    def rain_start(self) -> datetime:
+        """Start of the heavy rain."""
+        return datetime.combine(self.rain_day, time(RAIN_START_HOUR))
+
+    @property
+    def rain_end(self) -> datetime:
+        """End of the heavy rain."""
+        return self.rain_start + timedelta(hours=RAIN_HOURS)
+
+    @property
+    def meter_end(self) -> datetime | None:
+        """End (exclusive) of the silent water meter's zero readings."""
+        if self.meter_start is None:
+            return None
+        return self.meter_start + timedelta(hours=METER_SILENT_HOURS)
+
+    def is_heat(self, day: date) -> bool:
+        """True on a heat-wave day."""
+        return day in self.heat_days
+
+    def storm_devices(self, config: Config) -> list[str]:
+        """Rain gauges and ponding sensors in the storm streets."""
+        reg = registry(config.seed, config.scale, config.start)
+        return [
+            reg.ids[i]
+            for t in ("rain_gauge", "ponding_sensor")
+            for i in reg.of_type(t)
+            if reg.street_codes[i] in STORM_STREETS
+        ]
+
+    def incident_devices(self, config: Config, day: date) -> set[str]:
+        """Devices whose readings on ``day`` belong to an incident (never faulted)."""
+        devices: set[str] = set()
+        if day == self.rain_day:
+            devices.update(self.storm_devices(config))
+        if day == self.ebike_day:
+            devices.update(self.ebike_devices)
+        first, last = self.meter_start, self.meter_end
+        if self.meter_device and first and last and first.date() <= day <= last.date():
+            devices.add(self.meter_device)
+        return devices
+
+
+def _index(days: int, fraction: float) -> int:
+    return min(days - 1, int(fraction * days))
+
+
+@cache
+def plan(config: Config) -> Plan:
+    """Place the five incidents inside the window of ``config``."""
+    window = config.window
+    n = config.days
+    rain_day = window[_index(n, 0.3)]
+    heat_len = min(n, 3 if n < 12 else 4)
+    heat_first = min(_index(n, 0.55), n - heat_len)
+    heat_days = tuple(window[heat_first : heat_first + heat_len])
+
+    # A Saturday, away from the storm and the heat if the window allows, near 70 % in.
+    target = _index(n, 0.7)
+    choices = [
+        [d for d in window if d.weekday() == 5 and d != rain_day and d not in heat_days],
+        [d for d in window if d.weekday() == 5 and d != rain_day],
+        [d for d in window if d != rain_day],
+        window,
+    ]
+    pool = next(c for c in choices if c)
+    festival_day = min(pool, key=lambda d: (abs((d - window[target]).days), d))
+
+    reg = registry(config.seed, config.scale, config.start)
+    grid = ebike_incident_grid(config.seed)
+    chargers = tuple(i for i in reg.ids if i.startswith("EB") and reg.row(i)["grid_code"] == grid)
+    ebike_devices = chargers[: max(8, len(chargers) // 2)]
+
+    meter_device = meter_start = None
+    if n >= 2:
+        rng = py_rng(config.seed, "incident", "water_meter")
+        meters = [reg.ids[i] for i in reg.of_type("water_meter") if reg.base_online[i]]
+        if meters:
+            meter_device = rng.choice(meters)
+            start_day = window[min(_index(n, 0.6), n - 2)]
+            meter_start = datetime.combine(start_day, time(METER_SILENT_FROM))
+    return Plan(
+        rain_day=rain_day,
+        heat_days=heat_days,
+        festival_day=festival_day,
+        ebike_day=window[_index(n, 0.2)],
+        ebike_grid=grid,
+        ebike_devices=ebike_devices,
+        meter_device=meter_device,
+        meter_start=meter_start,
+    )
+
+
+def manifest(config: Config, details: dict[str, dict[str, object]]) -> list[dict[str, object]]:
+    """The ``incidents`` section of the manifest, with what the sources reported."""
+    p = plan(config)
+    g = geo()
+    storm_grids = [x["grid_code"] for s in STORM_STREETS for x in g.grids_by_street[s]]
+    ebike_street = g.grid_by_code[p.ebike_grid]["street_code"]
+    entries: list[dict[str, object]] = [
+        {
+            "kind": RAINSTORM,
+            "start": fmt_ts(p.rain_start),
+            "end": fmt_ts(p.rain_end),
+            "streets": list(STORM_STREETS),
+            "grids": storm_grids,
+            "devices": p.storm_devices(config),
+        },
+        {
+            "kind": HEAT_WAVE,
+            "start": fmt_ts(datetime.combine(p.heat_days[0], time())),
+            "end": fmt_ts(datetime.combine(p.heat_days[-1] + timedelta(days=1), time())),
+            "streets": [s["street_code"] for s in g.streets],
+            "grids": [],
+            "devices": [],
+        },
+        {
+            "kind": FESTIVAL,
+            "start": fmt_ts(datetime.combine(p.festival_day, time(FESTIVAL_HOURS[0]))),
+            "end": fmt_ts(datetime.combine(p.festival_day, time(FESTIVAL_HOURS[-1] + 1))),
+            "streets": ["310106012000", "310106013000"],
+            "grids": [],
+            "devices": [],
+        },
+        {
+            "kind": EBIKE,
+            "start": fmt_ts(datetime.combine(p.ebike_day, time(EBIKE_NIGHT[0]))),
+            "end": fmt_ts(datetime.combine(p.ebike_day, time(EBIKE_NIGHT[1]))),
+            "streets": [ebike_street],
+            "grids": [p.ebike_grid],
+            "devices": list(p.ebike_devices),
+        },
+    ]
+    if p.meter_device and p.meter_start:
+        meter = registry(config.seed, config.scale, config.start).row(p.meter_device)
+        entries.append(
+            {
+                "kind": WATER_METER,
+                "start": fmt_ts(p.meter_start),
+                "end": fmt_ts(p.meter_end),
+                "streets": [meter["street_code"]],
+                "grids": [meter["grid_code"]],
+                "devices": [p.meter_device],
+            }
+        )
+    for entry in entries:
+        kind = str(entry["kind"])
+        entry["name_zh"] = NAMES_ZH[kind]
+        entry["details"] = dict(sorted(details.get(kind, {}).items()))
+    return entries
