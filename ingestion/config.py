@@ -11,9 +11,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 Location = tuple[str | int, ...]
+
+
+class Strict(BaseModel):
+    """A part of a configuration file: strict types and no unknown keys."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class NullMeansDefault(Strict):
+    """A part where a key written with nothing after it (YAML null) keeps its default."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_means_default(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {key: value for key, value in data.items() if value is not None}
+        return data
+
 
 # What a pydantic error type says about a value, in the words the configuration files use.
 _TYPE_WORDS = {

@@ -27,9 +27,7 @@ import pyarrow as pa
 import yaml
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     StringConstraints,
     ValidationError,
@@ -38,7 +36,7 @@ from pydantic import (
     model_validator,
 )
 
-from ingestion.config import Location, dotted, problems
+from ingestion.config import Location, Strict, dotted, problems
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PATH = Path(__file__).with_name("indicators.yml")
@@ -198,10 +196,8 @@ def _csv_column(path: Path, column: str) -> set[str]:
         return {row[column] for row in csv.DictReader(handle)}
 
 
-class _Entry(BaseModel):
+class _Entry(Strict):
     """Strict mode and no unknown keys, for every part of the file."""
-
-    model_config = ConfigDict(strict=True, extra="forbid", populate_by_name=False)
 
 
 def _positive_integer(value: int) -> int:

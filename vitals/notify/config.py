@@ -13,20 +13,18 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     ValidationError,
     model_validator,
 )
 
-from ingestion.config import Location, dotted, problems
+from ingestion.config import Location, NullMeansDefault, Strict, dotted, problems
 from vitals.notify.notice import LEVELS
 
 KINDS: tuple[str, ...] = ("webhook", "dingtalk", "wecom", "feishu")
@@ -181,10 +179,8 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     return parse_config(document, environ, source=path)
 
 
-class _Section(BaseModel):
+class _Section(Strict):
     """Strict mode and no unknown keys, for every part of the file."""
-
-    model_config = ConfigDict(strict=True, extra="forbid")
 
 
 def _positive_integer(value: int) -> int:
@@ -261,20 +257,13 @@ class _Channel(_Section):
         return self
 
 
-class _Document(_Section):
+class _Document(NullMeansDefault):
+    # `retry:` or `channels:` with nothing after it (YAML null) keeps the defaults.
     retry: _Retry = Field(default_factory=_Retry)
     deadline: _Deadline = Field(default_factory=_Deadline)
     circuit_breaker: _Breaker = Field(default_factory=_Breaker)
     min_level: Level = LEVELS[0]
     channels: list[_Channel] = Field(default_factory=list)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _empty_means_default(cls, data: Any) -> Any:
-        # `retry:` or `channels:` with nothing after it (YAML null) keeps the defaults.
-        if isinstance(data, dict):
-            return {key: value for key, value in data.items() if value is not None}
-        return data
 
 
 def parse_config(
