@@ -3,6 +3,10 @@
 ``catalogue.yml`` holds what dbt does not know (classification codes, defaults per schema and
 element, keywords, share methods, grading rules, column overrides). ``codes.yml`` is the
 registry of 信息资源代码: a code, once given to a resource, is never changed or reused.
+
+Both files are declared as pydantic models in strict mode (unknown keys are errors, a code is
+text, never a number); :class:`CatalogueError` lists every problem with the path of its field,
+in the words of :mod:`ingestion.config`.
 """
 
 from __future__ import annotations
@@ -12,12 +16,19 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    ValidationError,
+)
 
 from catalog.standard import ELEMENTS, GRADES, RESOURCE_KINDS
 from ingestion import files
+from ingestion.config import Location, NullMeansDefault, Strict, dotted, problems
 
 CATALOG_DIR = Path(__file__).resolve().parent
 CONFIG_PATH = CATALOG_DIR / "catalogue.yml"
@@ -95,153 +106,241 @@ class CatalogueConfig:
     path: Path = field(default=CONFIG_PATH, compare=False)
 
 
-def _section(data: Mapping[str, Any], key: str, problems: list[str], where: str) -> dict:
-    value = data.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        problems.append(f"{where}.{key} must be a mapping")
-        return {}
-    return dict(value)
+# The shape of catalogue.yml ------------------------------------------------------------------
 
 
-def _text(data: Mapping[str, Any], key: str, problems: list[str], where: str) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not value.strip():
-        problems.append(f"{where}.{key} is missing")
-        return ""
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("is empty")
     return value
 
 
-def _codes(mapping: Mapping[str, Any], digits: int, problems: list[str], where: str) -> dict:
-    found = {}
-    for name, code in mapping.items():
-        code = str(code)
-        if not re.fullmatch(rf"\d{{{digits}}}", code):
-            problems.append(f"{where}.{name}: code {code!r} must be {digits} digits")
-        found[str(name)] = code
-    duplicates = sorted({c for c in found.values() if list(found.values()).count(c) > 1})
+def _code(count: int) -> Any:
+    """The type of a code: text of exactly ``count`` digits."""
+    digits = f"{count} digit{'s' if count > 1 else ''}"
+
+    def number(value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            # YAML reads 01 as the number 1: a code is quoted so its leading zeros stay.
+            raise ValueError(f"code {value} must be quoted text of {digits}")
+        return value
+
+    def check(value: str) -> str:
+        if not re.fullmatch(rf"\d{{{count}}}", value):
+            raise ValueError(f"code {value!r} must be {digits}")
+        return value
+
+    return Annotated[str, BeforeValidator(number), AfterValidator(check)]
+
+
+def _unique(codes: dict[str, str]) -> dict[str, str]:
+    values = list(codes.values())
+    duplicates = sorted({code for code in values if values.count(code) > 1})
     if duplicates:
-        problems.append(f"{where}: codes used twice: {', '.join(duplicates)}")
-    return found
+        raise ValueError(f"codes used twice: {', '.join(duplicates)}")
+    return codes
+
+
+def _every(names: tuple[str, ...]) -> Any:
+    """A validator: the mapping has a key for each of ``names``."""
+
+    def check(value: dict[str, str]) -> dict[str, str]:
+        missing = [name for name in names if name not in value]
+        if missing:
+            raise ValueError(
+                f"must list every one of {'·'.join(names)} (missing {', '.join(missing)})"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+def _keyword(value: Any) -> Any:
+    # YAML reads `12345` as a number; the resolver turns every keyword into text.
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"keyword {value!r} must be text or a whole number")
+    return value
+
+
+def _model_column(value: str) -> str:
+    if "." not in value:
+        raise ValueError(f"{value!r} must be written model.column")
+    return value
+
+
+def _or_empty(value: Any) -> Any:
+    return {} if value is None else value
+
+
+Text = Annotated[str, AfterValidator(_not_blank)]
+Grade = Literal[GRADES]  # type: ignore[valid-type]
+Kind = Literal[RESOURCE_KINDS]  # type: ignore[valid-type]
+Element = Literal[ELEMENTS]  # type: ignore[valid-type]
+Keyword = Annotated[str | int, BeforeValidator(_keyword)]
+
+
+class _Head(NullMeansDefault):
+    title: Text
+    title_en: str = ""
+    publisher: Text
+    base_iri: Text
+    namespace: Text
+
+
+class _Classification(NullMeansDefault):
+    kinds: Annotated[
+        dict[Kind, _code(1)],
+        AfterValidator(_unique),
+        _every(RESOURCE_KINDS),
+    ]
+    themes: dict[
+        Kind,
+        Annotated[
+            dict[str, _code(2)],
+            BeforeValidator(_or_empty),
+            AfterValidator(_unique),
+        ],
+    ] = Field(default_factory=dict)
+    theme_aliases: dict[str, str] = Field(default_factory=dict)
+    elements: Annotated[dict[Element, _code(3)], AfterValidator(_unique), _every(ELEMENTS)]
+    layers: Annotated[dict[str, _code(2)], AfterValidator(_unique)] = Field(default_factory=dict)
+    layer_by_prefix: dict[str, str] = Field(default_factory=dict)
+
+
+class _Rule(NullMeansDefault):
+    grade: Grade
+    basis: Text
+
+
+class _Personal(NullMeansDefault):
+    pseudonym: _Rule
+    masked: _Rule
+    scrubbed: _Rule
+
+
+class _Grading(NullMeansDefault):
+    non_personal: Grade
+    personal: _Personal
+
+
+class _Pair(Strict):
+    """``format`` and ``share_method``: a class and a type (checked by the validation)."""
+
+    class_: str | None = Field(default=None, alias="class")
+    type: str | None = None
+
+
+class _Entry(Strict):
+    """One level of the lookup: a ``models`` entry or a default (only the keys written count)."""
+
+    owner_department: str | None = None
+    source_department: str | None = None
+    element: str | None = None
+    resource_category: str | None = None
+    grade: str | None = None
+    personal_information: str | None = None
+    share_type: str | None = None
+    share_condition: str | None = None
+    open_type: str | None = None
+    open_condition: str | None = None
+    update_cycle: str | None = None
+    layer: str | None = None
+    format: _Pair | None = None
+    share_method: _Pair | None = None
+    keywords: list[Keyword] | None = None
+    name: str | None = None
+    name_suffix: str | None = None
+
+    def written(self) -> dict[str, Any]:
+        """The keys as written in the file, nothing added."""
+        return self.model_dump(by_alias=True, exclude_unset=True)
+
+
+OptionalEntry = Annotated[_Entry, BeforeValidator(_or_empty)]
+
+
+class _Defaults(NullMeansDefault):
+    all: _Entry = Field(default_factory=_Entry)
+    elements: dict[Element, OptionalEntry] = Field(default_factory=dict)
+    schemas: dict[str, OptionalEntry] = Field(default_factory=dict)
+
+
+class _Column(NullMeansDefault):
+    grade: Grade
+    reason: Text
+
+
+class _Catalogue(NullMeansDefault):
+    """The whole of catalogue.yml."""
+
+    catalogue: _Head
+    classification: _Classification
+    grading: _Grading
+    defaults: _Defaults = Field(default_factory=_Defaults)
+    models: dict[str, _Entry] = Field(default_factory=dict)
+    columns: dict[Annotated[str, AfterValidator(_model_column)], _Column] = Field(
+        default_factory=dict
+    )
+
+
+def _problem(location: Location, text: str) -> str:
+    """``classification.kinds.主题信息资源: code '12' must be 1 digit``."""
+    # A bad mapping key is reported at the key itself, not at pydantic's "[key]".
+    where = dotted(tuple(part for part in location if part != "[key]")) or "the top level"
+    if text.startswith(("is ", "must ")):
+        return f"{where} {text}"
+    return f"{where}: {text}"
+
+
+def _layers_known(classification: _Classification) -> list[str]:
+    """Every layer that a name prefix points at must be one of the layers."""
+    return [
+        f"classification.layer_by_prefix.{prefix}: {layer!r} is not a layer "
+        f"({', '.join(classification.layers)})"
+        for prefix, layer in classification.layer_by_prefix.items()
+        if layer not in classification.layers
+    ]
 
 
 def parse_config(data: Mapping[str, Any], path: Path = CONFIG_PATH) -> CatalogueConfig:
     """Check the shape of a parsed ``catalogue.yml``; raises :class:`CatalogueError`."""
-    problems: list[str] = []
     if not isinstance(data, Mapping):
         raise CatalogueError([f"{path}: expected a mapping"], heading="catalogue.yml is invalid")
-    head = _section(data, "catalogue", problems, "catalogue.yml")
-    classification = _section(data, "classification", problems, "catalogue.yml")
-    grading = _section(data, "grading", problems, "catalogue.yml")
-    defaults = _section(data, "defaults", problems, "catalogue.yml")
-    kinds = _codes(
-        _section(classification, "kinds", problems, "classification"),
-        1,
-        problems,
-        "classification.kinds",
-    )
-    for kind in RESOURCE_KINDS:
-        if kind not in kinds:
-            problems.append(f"classification.kinds.{kind} is missing")
-    themes = {}
-    for kind, entries in _section(classification, "themes", problems, "classification").items():
-        if kind not in RESOURCE_KINDS:
-            problems.append(f"classification.themes.{kind} is not a 资源属性分类 {RESOURCE_KINDS}")
-        themes[kind] = _codes(entries or {}, 2, problems, f"classification.themes.{kind}")
-    elements = _codes(
-        _section(classification, "elements", problems, "classification"),
-        3,
-        problems,
-        "classification.elements",
-    )
-    if sorted(elements) != sorted(ELEMENTS):
-        problems.append(f"classification.elements must list exactly {'·'.join(ELEMENTS)}")
-    layers = _codes(
-        _section(classification, "layers", problems, "classification"),
-        2,
-        problems,
-        "classification.layers",
-    )
-    layer_by_prefix = {
-        str(k): str(v)
-        for k, v in _section(classification, "layer_by_prefix", problems, "classification").items()
-    }
-    for prefix, layer in layer_by_prefix.items():
-        if layer not in layers:
-            problems.append(f"classification.layer_by_prefix.{prefix}: {layer!r} is not a layer")
-    personal = {}
-    for kind in ("pseudonym", "masked", "scrubbed"):
-        rule = _section(
-            _section(grading, "personal", problems, "grading"), kind, problems, "grading.personal"
-        )
-        grade = str(rule.get("grade", ""))
-        if grade not in GRADES:
-            problems.append(f"grading.personal.{kind}.grade {grade!r} is not one of {GRADES}")
-        personal[kind] = PersonalRule(
-            grade, _text(rule, "basis", problems, f"grading.personal.{kind}")
-        )
-    non_personal = str(grading.get("non_personal", ""))
-    if non_personal not in GRADES:
-        problems.append(f"grading.non_personal {non_personal!r} is not one of {GRADES}")
-    entries: dict[str, dict] = {}
-    for name, entry in _section(data, "models", problems, "catalogue.yml").items():
-        if not isinstance(entry, Mapping):
-            problems.append(f"models.{name} must be a mapping")
-            continue
-        unknown = sorted(set(entry) - ENTRY_KEYS)
-        if unknown:
-            problems.append(f"models.{name}: unknown keys {unknown}")
-        entries[str(name)] = dict(entry)
-    schemas = {}
-    for schema, entry in _section(defaults, "schemas", problems, "defaults").items():
-        unknown = sorted(set(entry or {}) - ENTRY_KEYS)
-        if unknown:
-            problems.append(f"defaults.schemas.{schema}: unknown keys {unknown}")
-        schemas[str(schema)] = dict(entry or {})
-    columns = {}
-    for key, entry in _section(data, "columns", problems, "catalogue.yml").items():
-        if "." not in str(key) or not isinstance(entry, Mapping):
-            problems.append(f"columns.{key}: expected `model.column: {{grade, reason}}`")
-            continue
-        grade = str(entry.get("grade", ""))
-        if grade not in GRADES:
-            problems.append(f"columns.{key}.grade {grade!r} is not one of {GRADES}")
-        columns[str(key)] = ColumnOverride(
-            grade, _text(entry, "reason", problems, f"columns.{key}")
-        )
-    config = CatalogueConfig(
-        title=_text(head, "title", problems, "catalogue"),
-        title_en=str(head.get("title_en") or ""),
-        publisher=_text(head, "publisher", problems, "catalogue"),
-        base_iri=_text(head, "base_iri", problems, "catalogue"),
-        namespace=_text(head, "namespace", problems, "catalogue"),
-        kinds=kinds,
-        themes=themes,
-        theme_aliases={
-            str(k): str(v)
-            for k, v in _section(
-                classification, "theme_aliases", problems, "classification"
-            ).items()
+    try:
+        parsed = _Catalogue.model_validate(dict(data))
+    except ValidationError as error:
+        found = [_problem(location, text) for location, text in problems(error)]
+        raise CatalogueError(found, heading=f"{path} is invalid") from None
+    found = _layers_known(parsed.classification)
+    if found:
+        raise CatalogueError(found, heading=f"{path} is invalid")
+    head, classification, defaults = parsed.catalogue, parsed.classification, parsed.defaults
+    return CatalogueConfig(
+        title=head.title,
+        title_en=head.title_en,
+        publisher=head.publisher,
+        base_iri=head.base_iri,
+        namespace=head.namespace,
+        kinds=dict(classification.kinds),
+        themes={kind: dict(themes) for kind, themes in classification.themes.items()},
+        theme_aliases=dict(classification.theme_aliases),
+        elements=dict(classification.elements),
+        layers=dict(classification.layers),
+        layer_by_prefix=dict(classification.layer_by_prefix),
+        non_personal_grade=parsed.grading.non_personal,
+        personal={
+            kind: PersonalRule(rule.grade, rule.basis) for kind, rule in parsed.grading.personal
         },
-        elements=elements,
-        layers=layers,
-        layer_by_prefix=layer_by_prefix,
-        non_personal_grade=non_personal,
-        personal=personal,
-        defaults_all=_section(defaults, "all", problems, "defaults"),
-        defaults_elements={
-            str(k): dict(v or {})
-            for k, v in _section(defaults, "elements", problems, "defaults").items()
+        defaults_all=defaults.all.written(),
+        defaults_elements={name: entry.written() for name, entry in defaults.elements.items()},
+        defaults_schemas={name: entry.written() for name, entry in defaults.schemas.items()},
+        models={name: entry.written() for name, entry in parsed.models.items()},
+        columns={
+            key: ColumnOverride(column.grade, column.reason)
+            for key, column in parsed.columns.items()
         },
-        defaults_schemas=schemas,
-        models=entries,
-        columns=columns,
         path=path,
     )
-    if problems:
-        raise CatalogueError(problems, heading=f"{path} is invalid")
-    return config
 
 
 def load_config(path: str | Path = CONFIG_PATH) -> CatalogueConfig:
@@ -292,40 +391,67 @@ class CodeChange:
     new_code: str | None
 
 
-def _entry(name: str, data: Any, where: str, problems: list[str]) -> CodeEntry | None:
-    if not isinstance(data, Mapping):
-        problems.append(f"{where}: expected {{code, registered}}")
-        return None
-    code = str(data.get("code", ""))
-    if not CODE.match(code):
-        problems.append(f"{where}: code {code!r} is not 分类码/顺序码 (8 digits / 4 digits)")
-        return None
-    registered = str(data.get("registered", ""))
+def _resource_code(value: str) -> str:
+    if not CODE.match(value):
+        raise ValueError(f"{value!r} is not 分类码/顺序码 (8 digits / 4 digits)")
+    return value
+
+
+def _date_text(value: Any) -> Any:
+    # YAML reads an unquoted 2024-07-01 as a date; the registry keeps dates as text.
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _iso_date(value: str) -> str:
     try:
-        dt.date.fromisoformat(registered)
+        dt.date.fromisoformat(value)
     except ValueError:
-        problems.append(f"{where}: registered {registered!r} is not a date YYYY-MM-DD")
-    retired = data.get("retired")
-    return CodeEntry(name, code, registered, str(retired) if retired is not None else None)
+        raise ValueError(f"{value!r} is not a date YYYY-MM-DD") from None
+    return value
+
+
+IsoDate = Annotated[str, BeforeValidator(_date_text), AfterValidator(_iso_date)]
+
+
+class _Code(NullMeansDefault):
+    """An active resource's entry: ``{code, registered}``."""
+
+    code: Annotated[str, AfterValidator(_resource_code)]
+    registered: IsoDate
+    retired: IsoDate | None = None
+
+
+class _RetiredCode(_Code):
+    """An entry of ``retired``: the resource's name, its code and both dates."""
+
+    name: Text
+
+
+class _Codes(NullMeansDefault):
+    """The whole of codes.yml."""
+
+    resources: dict[str, _Code] = Field(default_factory=dict)
+    retired: list[_RetiredCode] = Field(default_factory=list)
 
 
 def parse_codes(data: Mapping[str, Any] | None, path: Path = CODES_PATH) -> CodeRegistry:
     """Check a parsed ``codes.yml``; raises :class:`CatalogueError`."""
-    data = data or {}
-    problems: list[str] = []
-    active = {}
-    for name, value in (data.get("resources") or {}).items():
-        entry = _entry(str(name), value, f"resources.{name}", problems)
-        if entry:
-            active[str(name)] = entry
-    retired = []
-    for index, value in enumerate(data.get("retired") or []):
-        entry = _entry(str((value or {}).get("name", "")), value, f"retired[{index}]", problems)
-        if entry:
-            retired.append(entry)
-    if problems:
-        raise CatalogueError(problems, heading=f"{path} is invalid")
-    return CodeRegistry(active, tuple(retired), path)
+    if data is not None and not isinstance(data, Mapping):
+        raise CatalogueError([f"{path}: expected a mapping"], heading="codes.yml is invalid")
+    try:
+        parsed = _Codes.model_validate(dict(data or {}))
+    except ValidationError as error:
+        found = [_problem(location, text) for location, text in problems(error)]
+        raise CatalogueError(found, heading=f"{path} is invalid") from None
+    active = {
+        name: CodeEntry(name, entry.code, entry.registered, entry.retired)
+        for name, entry in parsed.resources.items()
+    }
+    retired = tuple(
+        CodeEntry(entry.name, entry.code, entry.registered, entry.retired)
+        for entry in parsed.retired
+    )
+    return CodeRegistry(active, retired, path)
 
 
 def load_codes(path: str | Path = CODES_PATH) -> CodeRegistry:
