@@ -28,7 +28,7 @@ from pydantic import (
 
 from catalog.standard import ELEMENTS, GRADES, RESOURCE_KINDS
 from ingestion import files
-from ingestion.config import Location, NullMeansDefault, Strict, dotted, problems
+from ingestion.config import NonBlank, NullMeansDefault, Strict, field_problem, problems
 
 CATALOG_DIR = Path(__file__).resolve().parent
 CONFIG_PATH = CATALOG_DIR / "catalogue.yml"
@@ -109,12 +109,6 @@ class CatalogueConfig:
 # The shape of catalogue.yml ------------------------------------------------------------------
 
 
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("is empty")
-    return value
-
-
 def _code(count: int) -> Any:
     """The type of a code: text of exactly ``count`` digits."""
     digits = f"{count} digit{'s' if count > 1 else ''}"
@@ -172,7 +166,7 @@ def _or_empty(value: Any) -> Any:
     return {} if value is None else value
 
 
-Text = Annotated[str, AfterValidator(_not_blank)]
+Text = NonBlank
 Grade = Literal[GRADES]  # type: ignore[valid-type]
 Kind = Literal[RESOURCE_KINDS]  # type: ignore[valid-type]
 Element = Literal[ELEMENTS]  # type: ignore[valid-type]
@@ -283,15 +277,6 @@ class _Catalogue(NullMeansDefault):
     )
 
 
-def _problem(location: Location, text: str) -> str:
-    """``classification.kinds.主题信息资源: code '12' must be 1 digit``."""
-    # A bad mapping key is reported at the key itself, not at pydantic's "[key]".
-    where = dotted(tuple(part for part in location if part != "[key]")) or "the top level"
-    if text.startswith(("is ", "must ")):
-        return f"{where} {text}"
-    return f"{where}: {text}"
-
-
 def _layers_known(classification: _Classification) -> list[str]:
     """Every layer that a name prefix points at must be one of the layers."""
     return [
@@ -309,7 +294,7 @@ def parse_config(data: Mapping[str, Any], path: Path = CONFIG_PATH) -> Catalogue
     try:
         parsed = _Catalogue.model_validate(dict(data))
     except ValidationError as error:
-        found = [_problem(location, text) for location, text in problems(error)]
+        found = [field_problem(location, text) for location, text in problems(error)]
         raise CatalogueError(found, heading=f"{path} is invalid") from None
     found = _layers_known(parsed.classification)
     if found:
@@ -441,7 +426,7 @@ def parse_codes(data: Mapping[str, Any] | None, path: Path = CODES_PATH) -> Code
     try:
         parsed = _Codes.model_validate(dict(data or {}))
     except ValidationError as error:
-        found = [_problem(location, text) for location, text in problems(error)]
+        found = [field_problem(location, text) for location, text in problems(error)]
         raise CatalogueError(found, heading=f"{path} is invalid") from None
     active = {
         name: CodeEntry(name, entry.code, entry.registered, entry.retired)

@@ -1,7 +1,8 @@
 """Typed configuration files: their shape is a pydantic model, and every problem is named.
 
-The indicator registry (``vitals/indicators.yml``), ``notify.yml`` and the catalogue
-(``catalog/catalogue.yml``) are each declared as pydantic models in strict mode: a number
+The indicator registry (``vitals/indicators.yml``), ``notify.yml``, the catalogue
+(``catalog/catalogue.yml``, ``catalog/codes.yml``) and the dashboards spec
+(``dashboards/spec/*.yml``) are each declared as pydantic models in strict mode: a number
 is a number (never the text "35" or ``true``), a level or a kind is one of a list, an unknown
 key is an error. :func:`problems` turns a validation error into one plain line per problem,
 each with the path of the bad field and, where the model says it, what is allowed.
@@ -9,11 +10,21 @@ each with the path of the bad field and, where the model says it, what is allowe
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, model_validator
 
 Location = tuple[str | int, ...]
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("is empty")
+    return value
+
+
+# Text that is not empty or blank, kept as written.
+NonBlank = Annotated[str, AfterValidator(_not_blank)]
 
 
 class Strict(BaseModel):
@@ -80,3 +91,14 @@ def problems(error: ValidationError) -> list[tuple[Location, str]]:
 def dotted(location: Location) -> str:
     """A field's path as ``thresholds.蓝`` (list positions count from 1: ``channels.2``)."""
     return ".".join(str(part + 1) if isinstance(part, int) else part for part in location)
+
+
+def field_problem(location: Location, text: str) -> str:
+    """One problem as ``path: text``, or ``path is …`` when the text starts with a verb.
+
+    A bad mapping key is reported at the key itself (pydantic adds ``[key]`` to its path).
+    """
+    where = dotted(tuple(part for part in location if part != "[key]")) or "the top level"
+    if text.startswith(("is ", "must ")):
+        return f"{where} {text}"
+    return f"{where}: {text}"
