@@ -9,21 +9,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
 import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from ingestion.config import NonBlank, NullMeansDefault, Strict, field_problem
+from ingestion.config import problems as config_problems
 
 SPEC_DIR = Path(__file__).resolve().parent / "spec"
 
-VIZ_TYPES = (
-    "big_number_total",
-    "table",
-    "line",
-    "bar",
-    "heatmap",
-    "geojson_map",
-    "indicator_trend",
-)
 FILTER_OPERATORS = {
     "==": 1,
     "!=": 1,
@@ -133,121 +135,319 @@ class Spec:
     dashboards: tuple[DashboardSpec, ...] = field(default_factory=tuple)
 
 
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+# The shape of the spec files -------------------------------------------------------------------
+
+
+def _positive(value: int) -> int:
+    if value < 1:
+        raise ValueError("must be a positive integer")
+    return value
+
+
+def _filter(item: list[Any]) -> list[Any]:
+    if not item or item[1:2] == []:
+        raise ValueError(f"filter {item!r} must be [column, operator, value?]")
+    operator = item[1]
+    if operator not in FILTER_OPERATORS or len(item) != 2 + FILTER_OPERATORS[operator]:
+        raise ValueError(f"filter {item!r}: operator or value count is wrong")
+    return item
+
+
+def _colour_rule(rule: list[Any]) -> list[Any]:
+    if len(rule) != 4 or rule[1] not in COLOUR_OPERATORS:
+        raise ValueError(f"colour rule {rule!r} must be [column, operator, value, #colour]")
+    return rule
+
+
+def _order(item: list[Any]) -> list[Any]:
+    if len(item) != 2 or item[1] not in ("asc", "desc"):
+        raise ValueError(f"order {item!r} must be [column, asc or desc]")
+    return item
+
+
+def _chart_key(value: Any) -> Any:
+    # A bare chart key in a layout row is a chart cell of the default size.
+    return {"chart": value} if isinstance(value, str) else value
+
+
+Text = NonBlank
+PositiveInteger = Annotated[int, AfterValidator(_positive)]
+Filter = Annotated[list[Any], AfterValidator(_filter)]
+ColourRule = Annotated[list[Any], AfterValidator(_colour_rule)]
+Order = Annotated[list[Any], AfterValidator(_order)]
+
+
+class _Database(Strict):
+    name: Text
+    label: str | None = None
+
+
+class _Metric(Strict):
+    sql: Text
+    label: Text
+    format: str | None = None
+
+
+class _Dataset(Strict):
+    """A dataset of ``datasets.yml``: a dbt model (``schema.table``) or SQL over models."""
+
+    model: str | None = None
+    sql: str | None = None
+    time_column: str | None = None
+    labels_from: list[str] | None = None
+    columns: dict[str, str] = Field(default_factory=dict)
+    metrics: dict[str, _Metric] = Field(default_factory=dict)
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _model_or_sql(self) -> _Dataset:
+        if bool(self.model) == bool(self.sql):
+            raise ValueError("give exactly one of model or sql")
+        if self.model and self.model.count(".") != 1:
+            raise ValueError(f"model must be schema.table, got {self.model!r}")
+        return self
+
+    def spec(self, key: str) -> DatasetSpec:
+        """The validated dataset."""
+        model = self.model
+        return DatasetSpec(
+            key=key,
+            model=model,
+            sql=self.sql,
+            time_column=self.time_column,
+            labels_from=tuple(self.labels_from or ([model] if model else [])),
+            column_labels=dict(self.columns),
+            metrics={
+                name: Metric(name, metric.sql, metric.label, metric.format)
+                for name, metric in self.metrics.items()
+            },
+            description=self.description,
+        )
+
+
+class _Datasets(NullMeansDefault):
+    """``datasets.yml``."""
+
+    database: _Database
+    datasets: dict[str, Annotated[_Dataset, BeforeValidator(lambda v: {} if v is None else v)]]
+
+
+class _Cell(Strict):
+    """A layout cell: ``{chart: key}`` or ``{markdown: key}``, with an optional size."""
+
+    chart: str | None = None
+    markdown: str | None = None
+    width: PositiveInteger | None = None
+    height: PositiveInteger | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> _Cell:
+        if (self.chart is None) == (self.markdown is None):
+            raise ValueError("a cell is a chart key, chart: key or markdown: key")
+        return self
+
+
+class _Dashboard(NullMeansDefault):
+    """One dashboard file; ``templates`` holds YAML anchors the charts reuse (``<<: *tile``)."""
+
+    slug: Text
+    title: Text
+    description: str = ""
+    roles: list[str] = Field(default_factory=list)
+    refresh_seconds: int = 0
+    layout: list[list[Annotated[_Cell, BeforeValidator(_chart_key)]]]
+    markdown: dict[str, str] = Field(default_factory=dict)
+    charts: dict[str, dict[str, Any]]
+    templates: dict[str, Any] = Field(default_factory=dict)
+
+
+class _Chart(Strict):
+    """What every chart has; each kind of chart adds the options it reads."""
+
+    title: Text
+    viz: str
+    dataset: str
+    description: str | None = None
+    filters: list[Filter] = Field(default_factory=list)
+    row_limit: PositiveInteger | None = None
+
+
+class _BigNumber(_Chart):
+    metric: str
+    subheader: str | None = None
+    level_colours: bool = False
+
+
+class _Table(_Chart):
+    columns: list[str] | None = None
+    groupby: list[str] | None = None
+    metrics: list[str] | None = None
+    order_by: list[Order] = Field(default_factory=list)
+    colour_rules: list[ColourRule] = Field(default_factory=list)
+    level_colours_on: str | None = None
+
+    @model_validator(mode="after")
+    def _rows_or_groups(self) -> _Table:
+        if not (self.columns or self.groupby):
+            raise ValueError("a table needs columns (raw rows) or groupby and metrics")
+        return self
+
+
+class _Series(_Chart):
+    """``line`` and ``bar``."""
+
+    x: str
+    metrics: list[str]
+    groupby: list[str] | None = None
+    time_grain: str | None = None
+    y_format: str | None = None
+    stack: bool = False
+    horizontal: bool = False
+
+
+class _Heatmap(_Chart):
+    x: str
+    y: str
+    metric: str
+    scheme: str | None = None
+    bounds: list[float | None] | None = None  # null: no bounds; unset: 0 … 100
+
+
+class _GeojsonMap(_Chart):
+    geojson: str
+
+
+class _IndicatorTrend(_Chart):
+    """A line of one indicator; the options given replace the line's defaults."""
+
+    indicator: str
+    x: str | None = None
+    metrics: list[str] | None = None
+    time_grain: str | None = None
+    y_format: str | None = None
+
+
+CHART_MODELS: dict[str, type[_Chart]] = {
+    "big_number_total": _BigNumber,
+    "table": _Table,
+    "line": _Series,
+    "bar": _Series,
+    "heatmap": _Heatmap,
+    "geojson_map": _GeojsonMap,
+    "indicator_trend": _IndicatorTrend,
+}
+
+
+VIZ_TYPES = tuple(CHART_MODELS)
+
+
 def load_spec(folder: Path = SPEC_DIR) -> Spec:
     """Read and validate every spec file in ``folder``."""
     problems: list[str] = []
     raw = _read(folder / "datasets.yml", problems)
-    database = raw.get("database") or {}
-    datasets = {
-        key: _dataset(key, body or {}, problems)
-        for key, body in (raw.get("datasets") or {}).items()
-    }
+    datasets: dict[str, DatasetSpec] = {}
+    database: _Database | None = None
+    parsed = _validate(_Datasets, raw, "datasets.yml", problems)
+    if parsed is not None:
+        database = parsed.database
+        datasets = {key: dataset.spec(key) for key, dataset in parsed.datasets.items()}
     dashboards = []
     for path in sorted(folder.glob("*.yml")):
         if path.name == "datasets.yml":
             continue
-        body = _read(path, problems)
-        dashboards.append(_dashboard(path.stem, body, datasets, problems))
+        body = _validate(_Dashboard, _read(path, problems), path.name, problems)
+        if body is not None:
+            dashboards.append(_dashboard(path.stem, body, datasets, problems))
     slugs = [dashboard.slug for dashboard in dashboards]
     if len(set(slugs)) != len(slugs):
         problems.append(f"dashboard slugs are not unique: {slugs}")
-    if not database.get("name"):
-        problems.append("datasets.yml: database.name is missing")
-    if problems:
+    if problems or database is None:
         raise SpecError("Invalid dashboards spec:\n  - " + "\n  - ".join(problems))
     return Spec(
-        database_name=database["name"],
-        database_label=database.get("label") or database["name"],
+        database_name=database.name,
+        database_label=database.label or database.name,
         datasets=datasets,
         dashboards=tuple(dashboards),
     )
 
 
-def _read(path: Path, problems: list[str]) -> dict[str, Any]:
+def _read(path: Path, problems: list[str]) -> dict[str, Any] | None:
     try:
         body = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
         problems.append(f"{path.name}: {error}")
-        return {}
+        return None
     if not isinstance(body, dict):
         problems.append(f"{path.name}: not a mapping")
-        return {}
+        return None
     return body
 
 
-def _dataset(key: str, body: dict[str, Any], problems: list[str]) -> DatasetSpec:
-    where = f"datasets.yml: {key}"
-    model, sql = body.get("model"), body.get("sql")
-    if bool(model) == bool(sql):
-        problems.append(f"{where}: give exactly one of model or sql")
-    if model and model.count(".") != 1:
-        problems.append(f"{where}: model must be schema.table, got {model!r}")
-    metrics = {}
-    for name, metric in (body.get("metrics") or {}).items():
-        if not isinstance(metric, dict) or not metric.get("sql") or not metric.get("label"):
-            problems.append(f"{where}: metric {name} needs sql and label")
-            continue
-        metrics[name] = Metric(name, metric["sql"], metric["label"], metric.get("format"))
-    return DatasetSpec(
-        key=key,
-        model=model,
-        sql=sql,
-        time_column=body.get("time_column"),
-        labels_from=tuple(body.get("labels_from") or ([model] if model else [])),
-        column_labels=dict(body.get("columns") or {}),
-        metrics=metrics,
-        description=body.get("description"),
-    )
-
-
-def _cell(item: Any, count: int, where: str, problems: list[str]) -> Cell | None:
-    default_width = max(1, GRID_COLUMNS // count)
-    if isinstance(item, str):
-        return Cell("chart", item, default_width, 50)
-    if isinstance(item, dict) and ("chart" in item or "markdown" in item):
-        kind = "chart" if "chart" in item else "markdown"
-        return Cell(
-            kind, item[kind], int(item.get("width", default_width)), int(item.get("height", 50))
-        )
-    problems.append(f"{where}: layout cell {item!r} is neither a chart key nor chart:/markdown:")
-    return None
+def _validate(
+    model: type[_Model], body: dict[str, Any] | None, where: str, problems: list[str]
+) -> _Model | None:
+    """The file (or part) as ``model``, or None after naming each problem in ``problems``."""
+    if body is None:
+        return None
+    try:
+        return model.model_validate(body)
+    except ValidationError as error:
+        problems += [f"{where}: {field_problem(*problem)}" for problem in config_problems(error)]
+        return None
 
 
 def _dashboard(
-    name: str, body: dict[str, Any], datasets: dict[str, DatasetSpec], problems: list[str]
+    name: str, body: _Dashboard, datasets: dict[str, DatasetSpec], problems: list[str]
 ) -> DashboardSpec:
     where = f"{name}.yml"
-    for required in ("slug", "title", "layout", "charts"):
-        if required not in body:
-            problems.append(f"{where}: {required} is missing")
     charts: dict[str, ChartSpec] = {}
-    for key, chart in (body.get("charts") or {}).items():
-        chart = dict(chart or {})
-        title, viz, dataset = (
-            chart.pop("title", None),
-            chart.pop("viz", None),
-            chart.pop("dataset", None),
-        )
-        if not title or viz not in VIZ_TYPES:
-            problems.append(
-                f"{where}: chart {key} needs a title and viz in {VIZ_TYPES}, got {viz!r}"
-            )
+    for key, options in body.charts.items():
+        viz = options.get("viz")
+        if viz not in CHART_MODELS:
+            problems.append(f"{where}: chart {key} needs a viz in {VIZ_TYPES}, got {viz!r}")
             continue
-        if dataset not in datasets:
-            problems.append(f"{where}: chart {key} reads unknown dataset {dataset!r}")
+        chart = CHART_MODELS[viz].model_validate
+        try:
+            parsed = chart(options)
+        except ValidationError as error:
+            problems += [
+                f"{where}: {field_problem(('charts', key, *location), text)}"
+                for location, text in config_problems(error)
+            ]
             continue
-        _check_chart(f"{where}: chart {key}", viz, chart, datasets[dataset], problems)
-        charts[key] = ChartSpec(key, title, viz, dataset, chart)
-    markdown = dict(body.get("markdown") or {})
+        if parsed.dataset not in datasets:
+            problems.append(f"{where}: chart {key} reads unknown dataset {parsed.dataset!r}")
+            continue
+        dataset = datasets[parsed.dataset]
+        metric_names = list(getattr(parsed, "metrics", None) or [])
+        metric_names += [parsed.metric] if isinstance(parsed, _BigNumber | _Heatmap) else []
+        for metric in metric_names:
+            if metric not in dataset.metrics:
+                problems.append(
+                    f"{where}: chart {key}: metric {metric!r} is not a metric of {dataset.key}"
+                )
+        written = {k: v for k, v in options.items() if k not in ("title", "viz", "dataset")}
+        charts[key] = ChartSpec(key, parsed.title, viz, parsed.dataset, written)
     rows = []
     placed: list[str] = []
-    for number, row in enumerate(body.get("layout") or [], start=1):
-        cells = [_cell(item, len(row), f"{where}: layout row {number}", problems) for item in row]
-        cells = [cell for cell in cells if cell is not None]
+    for number, row in enumerate(body.layout, start=1):
+        default_width = max(1, GRID_COLUMNS // len(row)) if row else GRID_COLUMNS
+        cells = [
+            Cell(
+                "chart" if item.chart is not None else "markdown",
+                item.chart if item.chart is not None else str(item.markdown),
+                item.width if item.width is not None else default_width,
+                item.height if item.height is not None else 50,
+            )
+            for item in row
+        ]
         if sum(cell.width for cell in cells) > GRID_COLUMNS:
             problems.append(f"{where}: layout row {number} is wider than {GRID_COLUMNS}")
         for cell in cells:
-            known = charts if cell.kind == "chart" else markdown
+            known = body.charts if cell.kind == "chart" else body.markdown
             if cell.key not in known:
                 problems.append(
                     f"{where}: layout row {number} places unknown {cell.kind} {cell.key}"
@@ -255,56 +455,19 @@ def _dashboard(
             if cell.kind == "chart":
                 placed.append(cell.key)
         rows.append(tuple(cells))
-    for key in charts:
+    for key in body.charts:
         if placed.count(key) != 1:
             problems.append(
                 f"{where}: chart {key} is placed {placed.count(key)} times (once expected)"
             )
     return DashboardSpec(
         name=name,
-        slug=body.get("slug", name),
-        title=body.get("title", name),
-        description=body.get("description", ""),
-        roles=tuple(body.get("roles") or ()),
-        refresh_seconds=int(body.get("refresh_seconds", 0)),
+        slug=body.slug,
+        title=body.title,
+        description=body.description,
+        roles=tuple(body.roles),
+        refresh_seconds=body.refresh_seconds,
         rows=tuple(rows),
-        markdown=markdown,
+        markdown=dict(body.markdown),
         charts=charts,
     )
-
-
-def _check_chart(
-    where: str, viz: str, chart: dict[str, Any], dataset: DatasetSpec, problems: list[str]
-) -> None:
-    """Names that must be the dataset's metrics, and well-formed filters and colour rules."""
-    metric_names = list(chart.get("metrics") or [])
-    metric_names += [chart[key] for key in ("metric",) if key in chart]
-    for name in metric_names:
-        if name not in dataset.metrics:
-            problems.append(f"{where}: metric {name!r} is not a metric of {dataset.key}")
-    for item in chart.get("filters") or []:
-        if not isinstance(item, list) or not item or item[1:2] == []:
-            problems.append(f"{where}: filter {item!r} must be [column, operator, value?]")
-            continue
-        operator = item[1]
-        if operator not in FILTER_OPERATORS or len(item) != 2 + FILTER_OPERATORS[operator]:
-            problems.append(f"{where}: filter {item!r}: operator or value count is wrong")
-    for rule in chart.get("colour_rules") or []:
-        if len(rule) != 4 or rule[1] not in COLOUR_OPERATORS:
-            problems.append(
-                f"{where}: colour rule {rule!r} must be [column, operator, value, #colour]"
-            )
-    required = {
-        "big_number_total": ("metric",),
-        "table": (),
-        "line": ("x", "metrics"),
-        "bar": ("x", "metrics"),
-        "heatmap": ("x", "y", "metric"),
-        "geojson_map": ("geojson",),
-        "indicator_trend": ("indicator",),
-    }[viz]
-    for name in required:
-        if name not in chart:
-            problems.append(f"{where}: {viz} needs {name}")
-    if viz == "table" and not (chart.get("columns") or chart.get("groupby")):
-        problems.append(f"{where}: a table needs columns (raw rows) or groupby and metrics")
