@@ -49,8 +49,9 @@ run: setup ## Generate the demo sources, ingest them and build the warehouse (CI
 	@$(BIN)/cityops dashboards login
 
 # Two pytest-xdist workers: one test process leaves a core idle most of the time (the suite's
-# CPU time is about 0.85 of its wall time on one worker). Modules sharing an expensive fixture
-# stay on one worker (tests/conftest.py). `make test TEST_WORKERS=0` runs in one process.
+# CPU time is about 0.85 of its wall time on one worker). Each module runs on one worker, the
+# longest first by the last run's durations (tests/conftest.py). `make test TEST_WORKERS=0`
+# runs in one process.
 TEST_WORKERS ?= 2
 
 test: setup lint ## Lint, then run every test tier (TEST_WORKERS=2 xdist workers)

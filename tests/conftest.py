@@ -2,7 +2,10 @@
 
 import datetime as dt
 import shutil
+import subprocess
 from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -14,71 +17,94 @@ from tests.cli_runner import cityops
 from tests.integration.dbt_runner import run_dbt
 from tests.superset_fixtures import monkeypatch_session, serving_home, superset_instance  # noqa: F401
 
-# `make test` runs the suite on two pytest-xdist workers. A module goes to one worker whole (its
-# module fixtures are built once), and the modules that share an expensive session fixture go
-# together, so that no such fixture is built on both workers. A module that starts using one of
-# these fixtures belongs in its group here; left out, it is still correct, only slower.
-SHARED_FIXTURE_GROUPS = {
-    # cli_run: `cityops generate` twice and one `cityops run`.
-    "cli": ("tests/integration/test_dagster.py", "tests/e2e/test_dagster_ui.py"),
-    # small_warehouse (a full dbt build) and the Superset server started over its snapshot.
-    "warehouse": (
-        "tests/integration/test_dbt_build.py",
-        "tests/integration/test_dbt_incremental.py",
-        "tests/integration/test_serving.py",
-        "tests/integration/test_resource_catalog.py",
-        "tests/integration/test_dashboards.py",
-        "tests/e2e/test_dashboards_browser.py",
-    ),
-}
+# Scheduling on pytest-xdist workers (`make test` runs two). A unit of work goes to one worker
+# whole; it is a test module (its module fixtures are built once), except that the modules
+# using one of ONE_PER_RUN's fixtures form one unit together. Every other session fixture (the
+# small lake and warehouse, the built home) is built at most once per worker, by whichever
+# test needs it first. Units start longest first by their tests' durations in the previous
+# run (the pytest cache). Units the cache does not know (all of them on a fresh clone) start
+# before those it knows: first those whose tests declare a longer timeout than the default
+# (the heavy module fixtures, longest first), then in collection order (e2e, faults,
+# integration, unit).
+ONE_PER_RUN = ("superset_instance",)  # a Superset server: started once, not on every worker
+UNITS_KEY = "cityops/units"  # test module → unit, written by the workers' collection
+SECONDS_KEY = "cityops/seconds"  # test id → seconds (setup, call and teardown) last run
 
 
-def work_group(nodeid: str) -> str:
-    """The unit of work a test belongs to: its shared-fixture group, else its module."""
-    module = nodeid.split("::")[0]
-    for name, modules in SHARED_FIXTURE_GROUPS.items():
-        if module in modules:
-            return name
-    return module
+def _module(nodeid: str) -> str:
+    return nodeid.split("::")[0]
 
 
-# The longest units of work, longest first (seconds on one worker, 2026-11-26). xdist hands
-# out units in collection order, and by default reorders them by their number of tests: the
-# `cli` group, few tests but 410 s, then started last, and the other worker idled for its
-# last 400 s (a 19 min 39 s run). Longest first, the two workers end close together.
-SLOWEST_FIRST = (
-    "tests/integration/test_bench.py",  # 578 s: `cityops bench --scale small`
-    "tests/integration/test_crash.py",  # 535 s: four `cityops run`, three killed (2026-12-07)
-    "warehouse",  # ≈ 500 s
-    "cli",  # ≈ 410 s
-    "tests/faults/test_delivery_faults.py",  # ≈ 540 s on a loaded machine (2026-12-07): 3 builds
-    "tests/integration/test_dbt_dagster.py",  # 161 s
-    "tests/integration/test_operations.py",  # 131 s
-)
-
-
-def pytest_configure(config):
-    """Fail on a scheduling entry that names no group or test file (a typo would be ignored)."""
-    named = set(SLOWEST_FIRST) - set(SHARED_FIXTURE_GROUPS)
-    for modules in SHARED_FIXTURE_GROUPS.values():
-        named.update(modules)
-    missing = sorted(name for name in named if not (config.rootpath / name).is_file())
-    if missing:
-        raise pytest.UsageError(
-            f"tests/conftest.py schedules {missing}: neither a group of SHARED_FIXTURE_GROUPS "
-            "nor a test file"
-        )
+def _units(items) -> dict[str, str]:
+    """Test module → unit: the module, or the ONE_PER_RUN fixture its tests use."""
+    units = {}
+    for item in items:
+        module = _module(item.nodeid)
+        shared = [name for name in ONE_PER_RUN if name in getattr(item, "fixturenames", ())]
+        if shared:
+            units[module] = shared[0]
+        else:
+            units.setdefault(module, module)
+    return units
 
 
 def pytest_collection_modifyitems(config, items):
-    """Put the slowest units of work first (a stable sort: the order within a unit stays)."""
-    rank = {unit: number for number, unit in enumerate(SLOWEST_FIRST)}
-    items.sort(key=lambda item: rank.get(work_group(item.nodeid), len(rank)))
+    """Order units longest first (see above) and leave the unit map for the xdist scheduler."""
+    cache = getattr(config, "cache", None)
+    units = _units(items)
+    seconds = cache.get(SECONDS_KEY, {}) if cache else {}
+    cost = defaultdict(float)
+    known = set()
+    for item in items:
+        unit = units[_module(item.nodeid)]
+        if item.nodeid in seconds:
+            cost[unit] += seconds[item.nodeid]
+            known.add(unit)
+    first, declared = {}, defaultdict(float)
+    for number, item in enumerate(items):
+        unit = units[_module(item.nodeid)]
+        first.setdefault(unit, number)
+        marker = item.get_closest_marker("timeout")
+        if marker is not None and (marker.args or "timeout" in marker.kwargs):
+            limit = marker.args[0] if marker.args else marker.kwargs["timeout"]
+            declared[unit] = max(declared[unit], float(limit))
+    items.sort(
+        key=lambda item: (
+            (unit := units[_module(item.nodeid)]) in known,
+            -cost[unit] if unit in known else -declared[unit],
+            first[unit],
+        )
+    )
+    if cache is not None:
+        # Both workers write the same map before they report their collection; the
+        # scheduler reads it once every collection is in.
+        cache.set(UNITS_KEY, units)
+
+
+class _Durations:
+    """Each test's duration (setup + call + teardown), kept in the pytest cache at the end."""
+
+    def __init__(self):
+        self.seconds = defaultdict(float)
+
+    def pytest_runtest_logreport(self, report):
+        self.seconds[report.nodeid] += report.duration
+
+    def pytest_sessionfinish(self, session):
+        cache = getattr(session.config, "cache", None)
+        if cache is not None and self.seconds:
+            cache.set(SECONDS_KEY, {**cache.get(SECONDS_KEY, {}), **self.seconds})
+
+
+def pytest_configure(config):
+    """Record durations in the process that sees every report (not in an xdist worker)."""
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(_Durations(), "cityops-durations")
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """xdist's scope scheduling, with :func:`work_group` as the scope, in collection order.
+    """xdist's scope scheduling with the units above as scopes, in the workers' order.
 
     (``--dist loadgroup`` with ``xdist_group`` marks would say the same, but with pytest 9.2
     and pytest-xdist 3.8 the marks are ignored: xdist renames ``item._nodeid``, which pytest 9.2
@@ -86,13 +112,19 @@ def pytest_xdist_make_scheduler(config, log):
     """
     from xdist.scheduler import LoadScopeScheduling
 
-    class SharedFixtureScheduling(LoadScopeScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            return work_group(nodeid)
+    class UnitScheduling(LoadScopeScheduling):
+        units = None
 
-    # The order of SLOWEST_FIRST, not xdist's by number of tests (--no-loadscope-reorder).
+        def _split_scope(self, nodeid: str) -> str:
+            if self.units is None:  # called once every worker has collected
+                cache = getattr(config, "cache", None)
+                self.units = cache.get(UNITS_KEY, {}) if cache else {}
+            module = _module(nodeid)
+            return self.units.get(module, module)
+
+    # The workers' order (above), not xdist's by number of tests (--no-loadscope-reorder).
     config.option.loadscopereorder = False
-    return SharedFixtureScheduling(config, log)
+    return UnitScheduling(config, log)
 
 
 # Four days so that every file-level fault (wrong encoding from day 2, truncation from day 3)
@@ -151,20 +183,64 @@ def small_warehouse(small_lake, tmp_path_factory):
     return home, target
 
 
-# `cityops generate` arguments of the CLI home: two days, so `cityops run` ingests a range.
-CLI_GENERATE = ("generate", "--days", "2", "--scale", "0.01", "--seed", "3")
+# The built home: 3 days, so that every delivery fault of tests/faults has its day; no planted
+# faults, so that the faults a test plants are the only ones; scale 0.02 (≈ 20k readings a
+# day) leaves enough records on each day for every fault kind.
+BUILT_GENERATE = (
+    "generate",
+    "--start",
+    "2024-07-01",
+    "--days",
+    "3",
+    "--seed",
+    "3",
+    "--scale",
+    "0.02",
+    "--no-faults",
+)
+
+
+@dataclass(frozen=True)
+class BuiltHome:
+    """A home after ``cityops generate`` (twice) and one ``cityops run``, and those processes."""
+
+    home: Path
+    generated: subprocess.CompletedProcess
+    again: subprocess.CompletedProcess
+    run: subprocess.CompletedProcess
+
+    @property
+    def days(self) -> int:
+        """The number of delivery days generated."""
+        return int(BUILT_GENERATE[BUILT_GENERATE.index("--days") + 1])
+
+    def copy(self, destination: Path) -> Path:
+        """A private copy of the whole home (``cp -a``: links, modes and times kept)."""
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["cp", "-a", str(self.home), str(destination)], check=True)
+        return destination
+
+    def landing_copy(self, destination: Path) -> Path:
+        """A new home with the same deliveries and pseudonymisation key, nothing ingested."""
+        for folder in ("landing", ".secrets"):
+            (destination / folder).parent.mkdir(parents=True, exist_ok=True)
+            subprocess.run(
+                ["cp", "-a", str(self.home / folder), str(destination / folder)], check=True
+            )
+        return destination
 
 
 @pytest.fixture(scope="session")
-def cli_run(tmp_path_factory):
-    """A fresh home after ``cityops generate`` (twice) and one ``cityops run``, by the CLI.
+def built_home(tmp_path_factory) -> BuiltHome:
+    """One home built by the CLI as a user builds it, once per test process; read it only.
 
-    Returns (home, generated, generated again, run): the completed processes. Shared by the
-    CLI test (test_dagster.py, which re-runs on it last) and the Dagster UI test, which works
-    on a copy; one `cityops run` instead of two.
+    Shared by the CLI test, the Dagster UI test, the crash tests (the uninterrupted run they
+    compare with) and the fault suite (the clean home it faults a copy of). A test that
+    changes anything works on :meth:`BuiltHome.copy` or :meth:`BuiltHome.landing_copy`.
     """
-    home = tmp_path_factory.mktemp("cli_home") / "home"
-    generated = cityops(*CLI_GENERATE, home=home)
-    again = cityops(*CLI_GENERATE, home=home)
-    first = cityops("run", home=home)
-    return home, generated, again, first
+    home = tmp_path_factory.mktemp("built") / "home"
+    generated = cityops(*BUILT_GENERATE, home=home)
+    again = cityops(*BUILT_GENERATE, home=home)
+    run = cityops("run", home=home)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return BuiltHome(home, generated, again, run)

@@ -2,8 +2,8 @@
 operator would produce them (test helper for ``tests/faults/``).
 
 Each injector changes one landing file or folder of a generated home (3 days from 2024-07-01,
-see ``test_delivery_faults.py``) and returns a :class:`Fault` saying which files it touched
-and what the platform must make of them. Faults touch distinct files, so every file's
+the ``built_home`` of ``tests/conftest.py``) and returns a :class:`Fault` saying which files it
+touched and what the platform must make of them. Faults touch distinct files, so every file's
 accounting can be checked on its own after one run.
 """
 

@@ -1,9 +1,9 @@
 """Fault injection: every delivery fault kind applied to a copy of one small built home.
 
-One clean home (3 days, no planted faults) is generated and run with ``cityops run``. A copy
-gets every fault kind of ``inject.py`` at once (each on its own file), then ``cityops run``
-again: the shrunk re-sends block it; ``cityops run --accept-smaller-resend`` then goes through.
-Afterwards, for the faulted home:
+The clean home is the session's ``built_home`` (tests/conftest.py: 3 days, no planted faults,
+one ``cityops run``). A copy gets every fault kind of ``inject.py`` at once (each on its own
+file), then ``cityops run`` again: the shrunk re-sends block it; ``cityops run
+--accept-smaller-resend`` then goes through. Afterwards, for the faulted home:
 
 - every delivered file is read, quarantined or rejected with a reason, and its own
   accounting balances (read = written + quarantined + duplicates);
@@ -30,10 +30,11 @@ from tests.cli_runner import cityops
 from tests.faults.inject import Fault, inject_all, manifest_files
 from tests.integration.dbt_runner import run_dbt
 
-# The module fixture makes three homes (3 builds): 416–536 s, near the 900 s per-test timeout.
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
+# The module fixture runs `cityops run` twice on the faulted copy (the second rebuilds the
+# warehouse) and one dbt build from scratch: ≈ 3 min on a quiet 2-core machine (more than
+# twice that when loaded), beside the per-test default of pyproject.toml.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(1200)]
 
-BASE = ("generate", "--start", "2024-07-01", "--days", "3", "--seed", "3", "--scale", "0.02")
 ACCEPT = "--accept-smaller-resend"
 
 
@@ -54,16 +55,11 @@ def _said(run):
 
 
 @pytest.fixture(scope="module")
-def homes(tmp_path_factory):
-    """Build the clean home, fault a copy, run it twice, and build its lake from scratch."""
+def homes(built_home, tmp_path_factory):
+    """Fault a copy of the clean built home, run it twice, and build its lake from scratch."""
     root = tmp_path_factory.mktemp("faults")
-    base = root / "base"
-    assert cityops(*BASE, "--no-faults", home=base).returncode == 0
-    first = cityops("run", home=base)
-    assert first.returncode == 0, _said(first)
-
-    faulted = root / "faulted"
-    shutil.copytree(base, faulted, symlinks=True)
+    base = built_home.home
+    faulted = built_home.copy(root / "faulted")
     faults = inject_all(faulted / "landing")
     blocked = cityops("run", home=faulted)
     accepted = cityops("run", ACCEPT, home=faulted)

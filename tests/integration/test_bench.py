@@ -1,9 +1,11 @@
-"""``cityops bench --scale small``: the whole benchmark runs and reports measured numbers.
+"""``cityops bench``: the whole benchmark runs and reports measured numbers.
 
-One real run (generation, Dagster ingestion and builds with dbt, the raw-DuckDB baseline,
-dashboard queries) on the small scale; the assertions check the report's structure and that
-each figure was measured (present, finite, positive where a duration or a size must be). No
-assertion is about how long anything took.
+One real run of every stage (generation, Dagster ingestion and builds with dbt, the raw-DuckDB
+baseline, dashboard queries) at the small scale, cut to its shortest: histories of 1 and 2
+days (3 days generated) and 2 timed runs of each dashboard query. The assertions check the
+report's structure and that each figure was measured (present, finite, positive where a
+duration or a size must be). No assertion is about how long anything took. The full small
+bench is `make bench`.
 """
 
 import json
@@ -16,11 +18,15 @@ from typer.testing import CliRunner
 from bench.scales import SCALES
 from dagster_project.cli import app
 
-# One module fixture runs the whole benchmark: 578–806 s alone, over 900 s (the suite's
-# per-test timeout, which covers fixture setup) on a loaded machine (1,026 s on 2026-12-07).
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
+# The module fixture runs every stage: four Dagster builds (a full and a one-day build per
+# history) and the baseline. 1,219 s alone on the 2-core machine at load 6–7 (2026-12-07);
+# a build's cost is its fixed overhead (three dbt processes, Dagster's events), not its days.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(2400)]
 
-SMALL = SCALES["small"]
+# The shortest run the bench allows: two history lengths of at least one day.
+HISTORIES = (1, 2)
+REPEAT = 2
+SMALL = SCALES["small"].with_histories(HISTORIES)
 LAKE_TABLES = {
     "hotline_orders",
     "grid_cases",
@@ -40,7 +46,19 @@ def bench_run(tmp_path_factory):
     work = folder / "work"
     result = CliRunner().invoke(
         app,
-        ["bench", "--scale", "small", "--out", str(folder / "out"), "--work", str(work)],
+        [
+            "bench",
+            "--scale",
+            "small",
+            "--histories",
+            ",".join(map(str, HISTORIES)),
+            "--repeat",
+            str(REPEAT),
+            "--out",
+            str(folder / "out"),
+            "--work",
+            str(work),
+        ],
         env={"CITYOPS_HOME": str(folder / "home")},
     )
     assert result.exit_code == 0, result.output
@@ -157,7 +175,7 @@ def test_every_dashboard_query_has_measured_latencies_on_both_snapshots(bench_ru
     assert len(queries) >= 20
     assert len({query["query"] for query in queries}) == len(queries)
     for query in queries:
-        assert query["samples"] == report["settings"]["repeat"] == 20
+        assert query["samples"] == report["settings"]["repeat"] == REPEAT
         assert positive(query["p50_ms"]) and positive(query["p95_ms"]), query["query"]
         assert query["p50_ms"] <= query["p95_ms"] <= query["max_ms"]
         assert positive(query["baseline_p95_ms"]), query["query"]

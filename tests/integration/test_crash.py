@@ -6,7 +6,8 @@ checks that the crash left what a crash leaves (a staged file, a run still ``STA
 kills it with SIGKILL and runs ``cityops run`` again. Afterwards: the run succeeded, the
 dead run is ``FAILURE`` and no run holds the one-at-a-time run queue, no staged file remains,
 and the lake's partitions and the serving snapshot's tables equal those of a run that was
-never interrupted (``reference``). A home of 2 days at scale 0.01 keeps the three cheap.
+never interrupted: the session's ``built_home`` (tests/conftest.py), whose deliveries and
+pseudonymisation key each crashed home starts from.
 """
 
 import math
@@ -25,11 +26,11 @@ import pytest
 
 from dagster_project.dead_runs import PID_TAG
 from dagster_project.defs.operations.sensors import fail_dead_runs
-from dagster_project.execution import pii_key_file
 from ingestion.lake import content_hash
-from ingestion.settings import paths
 
-pytestmark = pytest.mark.integration
+# Each test runs `cityops run` twice on its own home (killed, then the recovery: ≈ 2 min on a
+# quiet 2-core machine); the first one on a worker also builds the session's built_home.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(1200)]
 
 # The runs that hold a place in the daemon's run queue (Dagster's own list, not exported).
 ACTIVE_RUN_STATUSES = [
@@ -38,7 +39,6 @@ ACTIVE_RUN_STATUSES = [
     dg.DagsterRunStatus.CANCELING,
 ]
 
-GENERATE = ("generate", "--start", "2024-07-01", "--days", "2", "--seed", "3", "--scale", "0.01")
 # Tables that record the history of runs rather than the data: the snapshot's own row (when,
 # which run) and every check evaluation of every run. A home that ran more runs holds more
 # of them by design; everything else must be equal.
@@ -71,28 +71,10 @@ def _run(*arguments, home):
     return process.returncode, output.decode(errors="replace")
 
 
-def _copy(source: Path, target: Path) -> Path:
-    shutil.copytree(source, target, symlinks=True)
-    return target
-
-
-@pytest.fixture(scope="module")
-def landing(tmp_path_factory):
-    """A home with 2 generated days and a pseudonymisation key, nothing ingested."""
-    home = tmp_path_factory.mktemp("crash") / "landing"
-    code, output = _run(*GENERATE, home=home)
-    assert code == 0, output[-3000:]
-    pii_key_file(paths(home))  # the same key in every copy: pseudonyms compare equal
-    return home
-
-
-@pytest.fixture(scope="module")
-def reference(landing, tmp_path_factory):
-    """The same home after one `cityops run` that nobody interrupted."""
-    home = _copy(landing, tmp_path_factory.mktemp("crash") / "reference")
-    code, output = _run("run", home=home)
-    assert code == 0, output[-3000:]
-    return home
+@pytest.fixture
+def reference(built_home):
+    """The home after one `cityops run` that nobody interrupted (read only)."""
+    return built_home.home
 
 
 def _crash(home: Path, point: str, work: Path) -> int:
@@ -229,9 +211,9 @@ def _assert_recovered(home: Path, reference: Path, killed: int, job: str) -> Non
 
 
 def test_a_run_killed_during_ingestion_is_failed_by_the_sensor_and_the_next_run_recovers(
-    landing, reference, tmp_path
+    built_home, reference, tmp_path
 ):
-    home = _copy(landing, tmp_path / "home")
+    home = built_home.landing_copy(tmp_path / "home")
 
     killed = _crash(home, "ingestion", tmp_path)
     # The crash left a staged Parquet file of the first partition and its run STARTED, which
@@ -252,9 +234,13 @@ def test_a_run_killed_during_ingestion_is_failed_by_the_sensor_and_the_next_run_
 
 
 def test_a_run_killed_during_dbt_takes_dbt_with_it_and_the_next_run_recovers(
-    landing, reference, tmp_path
+    built_home, reference, tmp_path
 ):
-    home = _copy(landing, tmp_path / "home")
+    # A home whose deliveries are ingested and never built: its runs skip every partition
+    # and go straight to dbt, which the recovery must then build and publish from nothing.
+    home = built_home.copy(tmp_path / "home")
+    for folder in ("warehouse", "serving"):
+        shutil.rmtree(home / folder)
 
     killed = _crash(home, "dbt", tmp_path)
     # The marker holds dbt's pid: dbt paused with the warehouse open (its write lock held).
@@ -276,10 +262,10 @@ def test_a_run_killed_during_dbt_takes_dbt_with_it_and_the_next_run_recovers(
 
 
 def test_a_run_killed_during_publish_leaves_readers_the_old_snapshot_and_the_next_run_recovers(
-    reference, tmp_path
+    built_home, reference, tmp_path
 ):
     # A home already published once: the crash must not disturb what readers open.
-    home = _copy(reference, tmp_path / "home")
+    home = built_home.copy(tmp_path / "home")
     before = (home / "serving" / "current.duckdb").resolve()
 
     killed = _crash(home, "publish", tmp_path)

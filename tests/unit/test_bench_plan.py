@@ -1,6 +1,7 @@
 """The bench's pure parts: the stage plan, the baseline's build order, chart SQL, percentiles."""
 
 import datetime as dt
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -17,11 +18,12 @@ def test_percentiles_interpolate_between_samples():
     assert percentile([7.0], 0.95) == 7.0
 
 
-def test_each_day_is_ingested_once_and_each_history_gets_a_full_and_a_one_day_build(tmp_path):
+def test_each_day_is_ingested_once_and_each_history_gets_a_full_and_a_one_day_build():
     from bench.run import plan
 
     scale = SCALES["small"]  # 5 days, histories 2 and 4
-    steps = plan(scale, tmp_path, memory_limit="1GB", threads=1, repeat=3)
+    # The plan only names folders under the scratch one; nothing is created.
+    steps = plan(scale, Path("scratch"), memory_limit="1GB", threads=1, repeat=3)
     ingested = [day for step in steps if step.stage == "ingest" for day in step.arguments["days"]]
     assert ingested == [scale.day(n).isoformat() for n in range(1, 6)]
     builds = [
@@ -115,17 +117,3 @@ def test_other_history_lengths_keep_the_scale_and_say_so_in_its_description():
     for wrong in ((6,), (6, 3), (3, 3), (0, 2)):
         with pytest.raises(ValueError, match="ascending"):
             city.with_histories(wrong)
-
-
-def test_bench_rejects_malformed_histories_before_any_work(tmp_path):
-    from typer.testing import CliRunner
-
-    from dagster_project.cli import app
-
-    for wrong in ("6", "6,3", "a,b"):
-        result = CliRunner().invoke(
-            app, ["bench", "--scale", "city", "--histories", wrong, "--work", str(tmp_path / "w")]
-        )
-        assert result.exit_code == 2, result.output
-        assert "--histories" in result.output
-    assert not (tmp_path / "w").exists()
