@@ -26,6 +26,7 @@ import duckdb
 import pytest
 
 from tests.integration.dbt_runner import copy_built_home, run_dbt
+from tests.warehouses import differences as compare
 
 pytestmark = pytest.mark.integration
 
@@ -107,43 +108,6 @@ def _keep_tables(warehouse: Path, before: Path, tables) -> None:
             )
 
 
-def _comparable(connection, schema, table):
-    """A select of the table with doubles rounded: parallel sums may differ in the last bit."""
-    columns = connection.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_catalog = 'full_build' and table_schema = ? and table_name = ? "
-        "order by ordinal_position",
-        [schema, table],
-    ).fetchall()
-    return ", ".join(
-        f'round("{name}", 6) as "{name}"' if kind == "DOUBLE" else f'"{name}"'
-        for name, kind in columns
-    )
-
-
-def _differences(full_warehouse: Path, other_warehouse: Path) -> tuple[list, dict]:
-    """(every base table of the full build, {table: (rows only in full, rows only in other)})."""
-    with duckdb.connect() as connection:
-        connection.execute(f"attach '{full_warehouse}' as full_build (read_only)")
-        connection.execute(f"attach '{other_warehouse}' as other_build (read_only)")
-        tables = connection.execute(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_catalog = 'full_build' and table_type = 'BASE TABLE' order by all"
-        ).fetchall()
-        differences = {}
-        for schema, table in tables:
-            columns = _comparable(connection, schema, table)
-            full = f"select {columns} from full_build.{schema}.{table}"
-            other = f"select {columns} from other_build.{schema}.{table}"
-            counts = tuple(
-                connection.execute(f"select count(*) from ({one} except all {two})").fetchone()[0]
-                for one, two in ((full, other), (other, full))
-            )
-            if counts != (0, 0):
-                differences[f"{schema}.{table}"] = counts
-    return tables, differences
-
-
 @pytest.fixture(scope="module")
 def daily_built(small_lake, tmp_path_factory):
     """The small lake delivered and built one day at a time (see the module docstring).
@@ -201,7 +165,7 @@ def test_a_full_build_and_a_sequence_of_daily_incremental_builds_give_identical_
     daily_home, _, filters, written, outside = daily_built
     assert {key: count for key, count in outside.items() if count} == {}, "rows outside filter"
 
-    tables, differences = _differences(
+    tables, differences = compare(
         full_home / "warehouse" / "cityops.duckdb", daily_home / "warehouse" / "cityops.duckdb"
     )
     assert set(tables) >= INCREMENTAL_MODELS
@@ -378,7 +342,7 @@ def test_a_re_sent_day_that_withdraws_and_changes_records_ends_where_a_full_buil
     full = run_dbt(full_home, full_target, "run")
     assert full.returncode == 0, full.stdout[-4000:]
 
-    tables, differences = _differences(
+    tables, differences = compare(
         full_home / "warehouse" / "cityops.duckdb", home / "warehouse" / "cityops.duckdb"
     )
     assert set(tables) >= INCREMENTAL_MODELS
