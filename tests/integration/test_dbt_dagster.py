@@ -215,6 +215,23 @@ def test_build_warehouse_materializes_every_dbt_asset_for_a_day(day_build):
     assert "try_cast('2024-07-03' as date)" in compiled.read_text(encoding="utf-8")
 
 
+def test_the_later_dbt_steps_of_a_build_reuse_the_first_steps_parse(day_build):
+    home, _, result = day_build
+    logs = {
+        step: (home / "dbt" / f"{result.run_id[:8]}-{step}" / "dbt.log").read_text("utf-8")
+        for step in ("cityops_dbt_foundation", "cityops_dbt_daily", "cityops_dbt_marts")
+    }
+    # The home is not the repo's ./data, so the repo's parse does not fit its profile: the
+    # first step parses the whole project; the next ones start from the parse it kept.
+    assert (
+        "Unable to do partial parsing because profile has changed" in logs["cityops_dbt_foundation"]
+    )
+    for step in ("cityops_dbt_daily", "cityops_dbt_marts"):
+        assert "Unable to do partial parsing" not in logs[step]
+        assert "artial parsing" in logs[step]  # "Partial parsing enabled" or "Nothing changed"
+    assert (home / "dbt" / "partial_parse.msgpack").exists()
+
+
 def test_build_warehouse_publishes_and_a_blocking_failure_leaves_the_snapshot_unchanged(
     day_build, monkeypatch, graph
 ):

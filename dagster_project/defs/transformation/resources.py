@@ -22,6 +22,7 @@ from dagster_dbt import DbtCliResource, DbtProject
 from packaging import version
 
 from dagster_project.defs.ingestion.resources import CityopsHome
+from ingestion.files import atomic_path
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt"
 # dbt's own DBT_TARGET_PATH, when set, is where the manifest is read from and `dagster dev`
@@ -94,6 +95,7 @@ def run_dbt(
     home = cityops.paths().home
     # Artifacts and logs of each invocation stay with the data they describe, not in the repo.
     target = home / "dbt" / f"{context.run_id[:8]}-{context.op_execution_context.op.name}"
+    _reuse_parse(home, target)
     bounds = window or {}
     with _environment(
         CITYOPS_HOME=str(home),
@@ -104,6 +106,34 @@ def run_dbt(
         # dagster-dbt copies os.environ into the dbt process when it starts it, here.
         invocation = dbt.cli(list(args), context=context, target_path=target)
     yield from invocation.stream()
+    _keep_parse(home, target)
+
+
+# The home's latest dbt parse, handed to the next invocation: dbt parses the whole project
+# again when its profile differs from the parse's (the warehouse path, so any home but the
+# repo's default ./data), and each invocation has a target folder of its own.
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+def _reuse_parse(home: Path, target: Path) -> None:
+    """Start the invocation's target from the home's last parse, when there is one.
+
+    dagster-dbt copies the repo's ``dbt/target`` parse only into a target without one; dbt
+    checks every file, var and profile value against the parse and re-parses what changed.
+    """
+    kept = home / "dbt" / PARTIAL_PARSE
+    if kept.exists() and not (target / PARTIAL_PARSE).exists():
+        target.mkdir(parents=True, exist_ok=True)
+        with atomic_path(target / PARTIAL_PARSE) as temporary:
+            temporary.write_bytes(kept.read_bytes())
+
+
+def _keep_parse(home: Path, target: Path) -> None:
+    """Keep the invocation's parse as the home's last parse (atomically: runs may overlap)."""
+    made = target / PARTIAL_PARSE
+    if made.exists():
+        with atomic_path(home / "dbt" / PARTIAL_PARSE) as temporary:
+            temporary.write_bytes(made.read_bytes())
 
 
 @contextmanager
