@@ -1,18 +1,20 @@
 """``kill -9`` of a real ``cityops run`` during ingestion, during dbt and during publish.
 
-Each test starts ``cityops run`` as a user would, stops it at a known point of the phase
-with the crash-test pause point (``CITYOPS_TEST_PAUSE_AT``, ``ingestion/processes.py``),
-checks that the crash left what a crash leaves (a staged file, a run still ``STARTED``),
-kills it with SIGKILL and runs ``cityops run`` again. Afterwards: the run succeeded, the
-dead run is ``FAILURE`` and no run holds the one-at-a-time run queue, no staged file remains,
+One home is killed in each phase in turn. Each kill starts ``cityops run`` as a user would,
+stops it at a known point of the phase with the crash-test pause point
+(``CITYOPS_TEST_PAUSE_AT``, ``ingestion/processes.py``), checks that the crash left what a
+crash leaves (a staged file, a run still ``STARTED``) and kills it with SIGKILL; the next
+``cityops run`` starts from what the crash left. After a last run that finishes: every dead
+run is ``FAILURE`` and no run holds the one-at-a-time run queue, no staged file remains,
 and the lake's partitions and the serving snapshot's tables equal those of a run that was
-never interrupted: the session's ``built_home`` (tests/conftest.py), whose deliveries and
-pseudonymisation key each crashed home starts from.
+never interrupted: the session's ``built_home`` (tests/conftest.py), which the crashed home
+is a copy of.
 """
 
+import gzip
+import json
 import math
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -27,9 +29,10 @@ import pytest
 from dagster_project.dead_runs import PID_TAG
 from dagster_project.defs.operations.sensors import fail_dead_runs
 from ingestion.lake import content_hash
+from ingestion.sources import CONTRACTS
 
-# Each test runs `cityops run` twice on its own home (killed, then the recovery: ≈ 2 min on a
-# quiet 2-core machine); the first one on a worker also builds the session's built_home.
+# Four `cityops run`s on one home (two of them whole builds, one stopped in dbt); the first
+# test on a worker also builds the session's built_home.
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1200)]
 
 # The runs that hold a place in the daemon's run queue (Dagster's own list, not exported).
@@ -197,53 +200,63 @@ def _same_rows(rows: list[tuple], others: list[tuple]) -> bool:
     return True
 
 
-def _assert_recovered(home: Path, reference: Path, killed: int, job: str) -> None:
-    # The run the process died in failed; the ones it finished before kept their outcome.
-    runs = _runs_of_process(home, killed)
-    assert runs[0] == (job, dg.DagsterRunStatus.FAILURE)
-    assert {status for _, status in runs[1:]} <= {dg.DagsterRunStatus.SUCCESS}
-    assert _queue_has_room(home)
-    assert _staged(home) == []
-    assert _lake(home) == _lake(reference)
-    ours, theirs = _snapshot(home), _snapshot(reference)
-    assert sorted(ours) == sorted(theirs)
-    assert [name for name in ours if not _same_rows(ours[name], theirs[name])] == []
+def _redeliver_unchanged(home: Path) -> str:
+    """Re-send the first day's first readings file: new bytes (gzip level 1), the same rows.
+
+    The next `cityops run` re-ingests that partition first (its landing file changed), and
+    the lake and the warehouse it leads to equal the reference's, which never had the re-send.
+    """
+    first = sorted((home / "landing" / "iot").iterdir())[0]
+    resent = sorted(first.glob("readings_*.csv.gz"))[0]
+    resent.write_bytes(gzip.compress(gzip.decompress(resent.read_bytes()), compresslevel=1))
+    return first.name
 
 
-def test_a_run_killed_during_ingestion_is_failed_by_the_sensor_and_the_next_run_recovers(
-    built_home, reference, tmp_path
-):
-    home = built_home.landing_copy(tmp_path / "home")
+def _skipped_partitions(home: Path, pid: int) -> list[str]:
+    """The status of every partition the `cityops run` process ``pid`` ingested or skipped."""
+    with _instance(home) as instance:
+        runs = {
+            record.dagster_run.run_id
+            for record in instance.get_run_records()
+            if record.dagster_run.tags.get(PID_TAG) == str(pid)
+        }
+    log = (home / "lake" / "_ingestion_log" / "runs.jsonl").read_text(encoding="utf-8")
+    records = [json.loads(line) for line in log.splitlines()]
+    return [record["status"] for record in records if record["run_id"] in runs]
 
-    killed = _crash(home, "ingestion", tmp_path)
-    # The crash left a staged Parquet file of the first partition and its run STARTED, which
-    # holds the one-at-a-time queue of the daemon.
+
+def test_runs_killed_during_ingestion_dbt_and_publish_each_recover(built_home, reference, tmp_path):
+    """One home, killed in each phase in turn; each next run recovers from the last crash.
+
+    The home is a published copy of the reference with one re-sent (byte-different,
+    row-identical) file, so that a run has a partition to ingest. Four `cityops run`s:
+    killed during ingestion, killed during dbt, killed during publish, then one that
+    finishes, and the home ends where the reference is.
+    """
+    home = built_home.copy(tmp_path / "home")
+    resent_day = _redeliver_unchanged(home)
+    before = (home / "serving" / "current.duckdb").resolve()
+
+    # 1. Killed during ingestion. The crash left a staged Parquet file of the re-sent
+    # partition and its run STARTED, which holds the one-at-a-time queue of the daemon.
+    in_ingestion = _crash(home, "ingestion", tmp_path)
     assert _staged(home) and all(
-        name.startswith(f"lake/_tmp/pid{killed}-") for name in _staged(home)
+        name.startswith(f"lake/_tmp/pid{in_ingestion}-") for name in _staged(home)
     )
-    assert _runs_of_process(home, killed)[0] == ("ingest_sources", dg.DagsterRunStatus.STARTED)
+    assert _runs_of_process(home, in_ingestion)[0] == (
+        "ingest_sources",
+        dg.DagsterRunStatus.STARTED,
+    )
     assert not _queue_has_room(home)
     # Under the daemon, the fail_dead_runs sensor marks it failed within a minute.
     with _instance(home) as instance:
         fail_dead_runs(dg.build_sensor_context(instance=instance))
     assert _queue_has_room(home)
-    code, output = _run("run", home=home)
 
-    assert code == 0, output[-3000:]
-    _assert_recovered(home, reference, killed, "ingest_sources")
-
-
-def test_a_run_killed_during_dbt_takes_dbt_with_it_and_the_next_run_recovers(
-    built_home, reference, tmp_path
-):
-    # A home whose deliveries are ingested and never built: its runs skip every partition
-    # and go straight to dbt, which the recovery must then build and publish from nothing.
-    home = built_home.copy(tmp_path / "home")
-    for folder in ("warehouse", "serving"):
-        shutil.rmtree(home / folder)
-
-    killed = _crash(home, "dbt", tmp_path)
-    # The marker holds dbt's pid: dbt paused with the warehouse open (its write lock held).
+    # 2. The next run ingests the re-sent partition and is killed during dbt. The marker
+    # holds dbt's pid: dbt paused with the warehouse open (its write lock held).
+    in_dbt = _crash(home, "dbt", tmp_path)
+    assert "ingested" in _skipped_partitions(home, in_dbt)
     dbt = int((tmp_path / "paused-dbt").read_text())
     deadline = time.monotonic() + 60
     while Path(f"/proc/{dbt}").exists() and time.monotonic() < deadline:
@@ -252,31 +265,38 @@ def test_a_run_killed_during_dbt_takes_dbt_with_it_and_the_next_run_recovers(
     if not dbt_ended:
         os.kill(dbt, signal.SIGKILL)  # do not leave it behind the failing test
     assert dbt_ended, "dbt outlived the cityops run that started it"
-    assert _runs_of_process(home, killed)[0] == ("build_warehouse", dg.DagsterRunStatus.STARTED)
-    # The next `cityops run` marks the dead run failed itself before it starts.
-    code, output = _run("run", home=home)
+    assert _runs_of_process(home, in_dbt)[0] == ("build_warehouse", dg.DagsterRunStatus.STARTED)
 
-    assert code == 0, output[-3000:]
-    assert "Marked failed: build_warehouse run" in output
-    _assert_recovered(home, reference, killed, "build_warehouse")
-
-
-def test_a_run_killed_during_publish_leaves_readers_the_old_snapshot_and_the_next_run_recovers(
-    built_home, reference, tmp_path
-):
-    # A home already published once: the crash must not disturb what readers open.
-    home = built_home.copy(tmp_path / "home")
-    before = (home / "serving" / "current.duckdb").resolve()
-
-    killed = _crash(home, "publish", tmp_path)
+    # 3. The next run marks the dead build failed itself, skips every partition (re-running
+    # is safe) and is killed during publish: readers keep the snapshot they had.
+    in_publish = _crash(home, "publish", tmp_path)
+    assert "Marked failed: build_warehouse run" in (tmp_path / "crashed-publish.log").read_text()
+    partitions = built_home.days * len(CONTRACTS)
+    assert _skipped_partitions(home, in_publish) == ["skipped"] * partitions
     # The staged snapshot, complete but never switched in, is as large as the warehouse.
     staged = _staged(home)
-    assert staged and all(name.startswith(f"serving/_tmp/pid{killed}-") for name in staged)
+    assert staged and all(name.startswith(f"serving/_tmp/pid{in_publish}-") for name in staged)
     assert (home / "serving" / "current.duckdb").resolve() == before
     with duckdb.connect(str(home / "serving" / "current.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from _serving.snapshot").fetchone() == (1,)
+
+    # 4. The next run finishes and publishes.
     code, output = _run("run", home=home)
 
     assert code == 0, output[-3000:]
     assert (home / "serving" / "current.duckdb").resolve() != before
-    _assert_recovered(home, reference, killed, "build_warehouse")
+    for killed, job in (
+        (in_ingestion, "ingest_sources"),
+        (in_dbt, "build_warehouse"),
+        (in_publish, "build_warehouse"),
+    ):
+        # The run each process died in failed; the ones it finished before kept their outcome.
+        runs = _runs_of_process(home, killed)
+        assert runs[0] == (job, dg.DagsterRunStatus.FAILURE), (killed, runs)
+        assert {status for _, status in runs[1:]} <= {dg.DagsterRunStatus.SUCCESS}
+    assert _queue_has_room(home)
+    assert _staged(home) == []
+    assert _lake(home) == _lake(reference), f"re-sent on {resent_day}"
+    ours, theirs = _snapshot(home), _snapshot(reference)
+    assert sorted(ours) == sorted(theirs)
+    assert [name for name in ours if not _same_rows(ours[name], theirs[name])] == []
