@@ -83,11 +83,11 @@ def install(target: Instance, *, report: Report = _quiet) -> float | None:
     # The interpreter the pipeline runs on (3.11), unless make's UV_PYTHON says otherwise.
     python = os.environ.get("UV_PYTHON") or sys.executable
     venv_python = str(target.bin("python"))
+    # Bytecode compiled once here, not by every Superset process that starts.
+    install = ("pip", "install", "--quiet", "--compile-bytecode", "--python", venv_python)
     for command in (
         [str(UV), "venv", "--quiet", "--python", python, str(target.venv)],
-        # Bytecode compiled once here, not by every Superset process that starts.
-        [str(UV), "pip", "install", "--quiet", "--compile-bytecode", "--python", venv_python]
-        + requirements(),
+        [str(UV), *install, *requirements()],
     ):
         result = subprocess.run(command, env=environment, capture_output=True, text=True)
         if result.returncode != 0:
