@@ -126,7 +126,8 @@
 
 {#- `arg` of the row with the largest `key`, ties broken by the largest `tiebreak`, so the
     answer never depends on scan order (a full build and a run of daily builds agree);
-    rows with a null key are ignored. -#}
+    rows with a null key are ignored, and a null `arg` of the chosen row is the answer
+    (plain arg_max would skip it and answer with another row's). -#}
 {% macro arg_max_stable(arg, key, tiebreak) -%}
-    arg_max({{ arg }}, {'key': {{ key }}, 'tiebreak': {{ tiebreak }}}) filter (where {{ key }} is not null)
+    arg_max_null({{ arg }}, {'key': {{ key }}, 'tiebreak': {{ tiebreak }}}) filter (where {{ key }} is not null)
 {%- endmacro %}

@@ -30,7 +30,8 @@ final as (
 
     select
         caller_key,
-        -- The masked number and name of the newest order (display only).
+        -- The masked number and name of the newest order that has them (display only):
+        -- arg_max skips nulls, so an anonymous newest order keeps the last known name.
         arg_max(caller_phone_masked, accepted_at) as caller_phone_masked,
         arg_max(caller_phone_kind, accepted_at) as caller_phone_kind,
         arg_max(caller_name_masked, accepted_at) as caller_name_masked,
@@ -41,6 +42,7 @@ final as (
         count(*) filter (where is_repeat_order) as repeat_order_count,
         count(distinct matter_code) as matter_count,
         count(distinct street_code) as street_count,
+        -- The newest located order's street (orders without a street are skipped).
         arg_max(street_code, accepted_at) as latest_street_code,
         count(*) filter (where is_repeat_call) > 0 as is_repeat_caller
 

@@ -44,8 +44,9 @@ steps as (
         episode_number,
         level,
         min(period_start) as reached_at,
-        arg_min(value, period_start) as value,
-        arg_min(detail, period_start) as detail,
+        -- The value and detail of the period that reached the level, even when null.
+        arg_min_null(value, period_start) as value,
+        arg_min_null(detail, period_start) as detail,
         min(level_before) as level_before
     from in_warning
     where level > level_before

@@ -51,11 +51,15 @@ episodes as (
         -- The worst value (highest when higher is worse, lowest otherwise), first reached.
         arg_max(value, worst_first) as peak_value,
         arg_max(period_start, worst_first) as peak_at,
-        arg_max(detail, worst_first) as peak_detail,
+        -- The *_null forms take the chosen row's value even when it is null: plain arg_max
+        -- skips null values and would answer with another row's.
+        arg_max_null(detail, worst_first) as peak_detail,
         max(period_end) filter (where is_alarm) as last_alarm_at,
         arg_max(level, period_start) as last_level,
-        arg_max(value, period_start) as last_value,
-        arg_max(next_period_end, period_start) as closed_at,
+        arg_max_null(value, period_start) as last_value,
+        -- The newest period in warning has no next period while the warning is still open:
+        -- closed_at is null then, never an earlier period's end.
+        arg_max_null(next_period_end, period_start) as closed_at,
         count(*) filter (where is_alarm) as alarm_periods
     from ranked_states
     group by indicator_code, area_level, area_code, subject_code, episode_number
