@@ -489,6 +489,61 @@ def test_cityops_warnings_lists_the_planted_incidents_with_their_whistle_orders(
     assert "Unknown street" in unknown.output
 
 
+def test_without_a_configured_date_every_aqi_row_is_graded_by_hj_633_2012(connection):
+    for table in ("fct_air_quality_hourly", "fct_air_quality_daily"):
+        standards = connection.execute(
+            f"select aqi_standard, count(*) from situations.{table} group by all"
+        ).fetchall()
+        assert [standard for standard, _ in standards] == ["HJ 633-2012"], table
+
+
+def test_open_warnings_agree_in_the_latest_state_the_orders_the_tiles_and_cityops_warnings(
+    warehouse, connection
+):
+    from typer.testing import CliRunner
+
+    from dagster_project.cli import app
+
+    home, _, _ = warehouse
+    events = connection.execute(
+        "select warning_id, dimension, last_level, is_open from vitals.fct_warning_events"
+    ).fetchall()
+    open_ids = {warning_id for warning_id, _, _, is_open in events if is_open}
+    assert open_ids, "the small warehouse ends with warnings still open"
+    # A series in warning at its newest period has exactly the open warning; none other has.
+    latest = connection.execute(
+        "select open_warning_id from vitals.fct_indicator_latest where is_in_warning"
+    ).fetchall()
+    assert sorted(warning_id for (warning_id,) in latest) == sorted(open_ids)
+    # Each dimension's tile (its worst current level) is the worst current level of its open
+    # warnings: a tile never shows a level the 预警中 list does not have.
+    tiles = dict(
+        connection.execute(
+            "select dimension, max(level) from vitals.fct_indicator_latest "
+            "where level >= 1 group by dimension"
+        ).fetchall()
+    )
+    listed = {}
+    for _, dimension, level, is_open in events:
+        if is_open and level is not None and level >= 1:
+            listed[dimension] = max(listed.get(dimension, 0), level)
+    assert tiles == listed
+    # A 吹哨 order is open exactly while its warning is.
+    orders = connection.execute(
+        "select orders.is_open, events.is_open from vitals.fct_whistle_orders as orders "
+        "inner join vitals.fct_warning_events as events using (warning_id)"
+    ).fetchall()
+    assert orders and all(order == warning for order, warning in orders)
+    # `cityops warnings --open-only` lists the open warnings, every level.
+    result = CliRunner().invoke(
+        app,
+        ["warnings", "--json", "--open-only", "--min-level", "蓝"],
+        env={"CITYOPS_HOME": str(home)},
+    )
+    assert result.exit_code == 0, result.output
+    assert {w["warning_id"] for w in json.loads(result.stdout)["warnings"]} == open_ids
+
+
 def test_the_notification_asset_posts_new_warnings_once(warehouse, robot, monkeypatch):
     import dagster as dg
 

@@ -1,6 +1,7 @@
 {#-
-    The concentrations the AQI reports of HJ 633-2012 are computed from, in long form, for
-    every air station, street and the district.
+    The concentrations the AQI reports of HJ 633-2012 (or of its revision HJ 633-2026, from
+    the date CITYOPS_AQI_HJ633_2026_FROM names: column aqi_standard) are computed from, in
+    long form, for every air station, street and the district.
 
     A street's or the district's 1-hour concentration is the mean of its stations' 1-hour
     means in that hour (HJ 663-2013 city practice: the arithmetic mean of the stations); its
@@ -246,11 +247,22 @@ daily_report as (
 
 ),
 
-final as (
+reports as (
 
     select * from hourly_report
     union all
     select * from daily_report
+
+),
+
+final as (
+
+    select
+        *,
+        -- The standard that grades the row (macro aqi_standard, seed aqi_standards).
+        {{ aqi_standard('period_start_at') }} as aqi_standard
+
+    from reports
 
 )
 

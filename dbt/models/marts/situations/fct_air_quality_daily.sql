@@ -1,11 +1,13 @@
 {#-
-    空气质量日报 (HJ 633-2012) for every air station, street and the district.
+    空气质量日报 (HJ 633-2012 or, from CITYOPS_AQI_HJ633_2026_FROM, HJ 633-2026) for every air
+    station, street and the district.
 
     SO2, NO2, PM10, CO and PM2.5 are indexed by their 24-hour means against their 24-hour
     rows of table 1 (note 1: the 1-hour rows are for the hourly report only); O3 twice, by
     its daily maximum 1-hour mean against the 1-hour rows and by its daily maximum 8-hour
     moving mean against the 8-hour rows. Table 1 note 3: above the 8-hour O3 rows
-    (800 µg/m³) no 8-hour IAQI is computed and O3 counts through its 1-hour IAQI.
+    (800 µg/m³) HJ 633-2012 computes no 8-hour IAQI and O3 counts through its 1-hour IAQI;
+    HJ 633-2026 gives the 8-hour O3 IAQI 300.
 -#}
 with
 
@@ -72,9 +74,12 @@ pivoted as (
         max(iaqi) filter (where pollutant = 'pm10') as pm10_iaqi,
         max(iaqi) filter (where pollutant = 'co') as co_iaqi,
         max(iaqi) filter (where pollutant = 'o3' and breakpoint_period = '1h') as o3_1h_iaqi,
-        -- Null above the 8-hour rows (note 3): O3 then counts through o3_1h_iaqi alone.
+        -- Above the 8-hour rows (note 3): null under HJ 633-2012, and O3 then counts through
+        -- o3_1h_iaqi alone; 300 under HJ 633-2026.
         max(iaqi) filter (where pollutant = 'o3' and breakpoint_period = '8h') as o3_8h_iaqi,
-        max(iaqi) filter (where pollutant = 'pm25') as pm25_iaqi
+        max(iaqi) filter (where pollutant = 'pm25') as pm25_iaqi,
+        -- Every row of a day is graded by the same standard.
+        max(aqi_standard) as aqi_standard
 
     from int_air_quality_sub_indices
     where report_type = 'daily'
@@ -140,6 +145,7 @@ final as (
         attributed.o3_8h_iaqi,
         attributed.pm25_iaqi,
         attributed.is_o3_8h_above_breakpoints,
+        attributed.aqi_standard,
         attributed.aqi,
         -- 首要污染物 (HJ 633-2012): named only when the AQI is above 50.
         case when attributed.aqi > 50 then attributed.pollutants_at_aqi end as primary_pollutant,

@@ -1,10 +1,12 @@
 {#-
-    空气质量小时报 (实时报, HJ 633-2012) for every air station, street and the district.
+    空气质量小时报 (实时报, HJ 633-2012 or, from CITYOPS_AQI_HJ633_2026_FROM, HJ 633-2026) for
+    every air station, street and the district.
 
     SO2, NO2, CO and O3 are indexed by their 1-hour means against their 1-hour rows of
     table 1; PM10 and PM2.5 by their 1-hour means against their 24-hour rows (as the national
     real-time release does). Table 1 note 2: above the 1-hour SO2 rows (800 µg/m³), SO2 is
-    indexed by its 24-hour mean (here the 24 hours ending with this one).
+    indexed by its 24-hour mean (here the 24 hours ending with this one) under HJ 633-2012;
+    HJ 633-2026 gives it IAQI 200.
 -#}
 with
 
@@ -38,10 +40,16 @@ pivoted as (
         max(concentration) filter (where pollutant = 'co') as co_1h_mg_m3,
         max(concentration) filter (where pollutant = 'o3') as o3_1h_ug_m3,
         max(concentration) filter (where pollutant = 'pm25') as pm25_1h_ug_m3,
+        -- Only where the standard gives the 1-hour SO2 no IAQI (HJ 633-2012; HJ 633-2026 gives
+        -- 200 above 800 µg/m³).
         coalesce(
-            bool_or(is_above_breakpoints) filter (where pollutant = 'so2' and concentration_statistic = '1h_mean'),
+            bool_or(is_above_breakpoints and iaqi is null) filter (
+                where pollutant = 'so2' and concentration_statistic = '1h_mean'
+            ),
             false
         ) as is_so2_from_24h_mean,
+        -- Every row of a period is graded by the same standard.
+        max(aqi_standard) as aqi_standard,
         max(iaqi) filter (where pollutant = 'so2' and concentration_statistic = '1h_mean') as so2_1h_iaqi,
         max(iaqi) filter (where pollutant = 'so2' and concentration_statistic = 'trailing_24h_mean') as so2_24h_iaqi,
         max(iaqi) filter (where pollutant = 'no2') as no2_iaqi,
@@ -120,6 +128,7 @@ final as (
         attributed.o3_1h_iaqi,
         attributed.pm25_iaqi,
         attributed.is_so2_from_24h_mean,
+        attributed.aqi_standard,
         attributed.aqi,
         -- 首要污染物 (HJ 633-2012): named only when the AQI is above 50.
         case when attributed.aqi > 50 then attributed.pollutants_at_aqi end as primary_pollutant,
