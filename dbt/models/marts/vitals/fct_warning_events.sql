@@ -102,6 +102,11 @@ final as (
         episodes.peak_at,
         episodes.peak_detail,
         episodes.last_level,
+        -- The level now, for an open warning: what its dimension's tile shows (0 while it
+        -- waits out its clear periods).
+        case episodes.last_level
+            when 0 then '绿' when 1 then '蓝' when 2 then '黄' when 3 then '橙' when 4 then '红'
+        end as last_level_name,
         episodes.last_value,
         episodes.last_alarm_at,
         episodes.closed_at,
