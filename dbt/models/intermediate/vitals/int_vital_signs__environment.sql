@@ -1,7 +1,7 @@
 {#-
-    环境 vital signs: hourly and daily AQI (HJ 633-2012, fct_air_quality_hourly / _daily) and
-    the day's mean PM2.5 per street and for the district (days with at least 20 valid hours),
-    and noise reports (daily).
+    环境 vital signs: hourly and daily AQI (by the standard in force, fct_air_quality_hourly /
+    _daily), the day's mean PM2.5 per street and for the district (days with at least 20
+    valid hours), and noise reports (daily).
 -#}
 with
 
