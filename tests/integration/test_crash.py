@@ -212,8 +212,8 @@ def _redeliver_unchanged(home: Path) -> str:
     return first.name
 
 
-def _skipped_partitions(home: Path, pid: int) -> list[str]:
-    """The status of every partition the `cityops run` process ``pid`` ingested or skipped."""
+def _partition_statuses(home: Path, pid: int) -> list[str]:
+    """The status (ingested, skipped …) of every partition the `cityops run` ``pid`` handled."""
     with _instance(home) as instance:
         runs = {
             record.dagster_run.run_id
@@ -256,7 +256,7 @@ def test_runs_killed_during_ingestion_dbt_and_publish_each_recover(built_home, r
     # 2. The next run ingests the re-sent partition and is killed during dbt. The marker
     # holds dbt's pid: dbt paused with the warehouse open (its write lock held).
     in_dbt = _crash(home, "dbt", tmp_path)
-    assert "ingested" in _skipped_partitions(home, in_dbt)
+    assert "ingested" in _partition_statuses(home, in_dbt)
     dbt = int((tmp_path / "paused-dbt").read_text())
     deadline = time.monotonic() + 60
     while Path(f"/proc/{dbt}").exists() and time.monotonic() < deadline:
@@ -272,7 +272,7 @@ def test_runs_killed_during_ingestion_dbt_and_publish_each_recover(built_home, r
     in_publish = _crash(home, "publish", tmp_path)
     assert "Marked failed: build_warehouse run" in (tmp_path / "crashed-publish.log").read_text()
     partitions = built_home.days * len(CONTRACTS)
-    assert _skipped_partitions(home, in_publish) == ["skipped"] * partitions
+    assert _partition_statuses(home, in_publish) == ["skipped"] * partitions
     # The staged snapshot, complete but never switched in, is as large as the warehouse.
     staged = _staged(home)
     assert staged and all(name.startswith(f"serving/_tmp/pid{in_publish}-") for name in staged)
