@@ -12,7 +12,6 @@ is a copy of.
 """
 
 import gzip
-import json
 import math
 import os
 import signal
@@ -29,6 +28,8 @@ import pytest
 from dagster_project.dead_runs import PID_TAG
 from dagster_project.defs.operations.sensors import fail_dead_runs
 from ingestion.lake import content_hash
+from ingestion.pipeline import iter_runs
+from ingestion.settings import paths
 from ingestion.sources import CONTRACTS
 
 # Four `cityops run`s on one home (two of them whole builds, one stopped in dbt); the first
@@ -104,14 +105,19 @@ def _instance(home: Path) -> dg.DagsterInstance:
     return dg.DagsterInstance.from_config(str(home / "dagster"))
 
 
-def _runs_of_process(home: Path, pid: int) -> list[tuple[str, dg.DagsterRunStatus]]:
-    """(job, status) of every run a `cityops run` process executed, newest first."""
+def _process_runs(home: Path, pid: int) -> list[dg.DagsterRun]:
+    """Every run a `cityops run` process executed, newest first."""
     with _instance(home) as instance:
         return [
-            (record.dagster_run.job_name, record.dagster_run.status)
+            record.dagster_run
             for record in instance.get_run_records()
             if record.dagster_run.tags.get(PID_TAG) == str(pid)
         ]
+
+
+def _runs_of_process(home: Path, pid: int) -> list[tuple[str, dg.DagsterRunStatus]]:
+    """(job, status) of every run a `cityops run` process executed, newest first."""
+    return [(run.job_name, run.status) for run in _process_runs(home, pid)]
 
 
 def _queue_has_room(home: Path) -> bool:
@@ -214,15 +220,8 @@ def _redeliver_unchanged(home: Path) -> str:
 
 def _partition_statuses(home: Path, pid: int) -> list[str]:
     """The status (ingested, skipped …) of every partition the `cityops run` ``pid`` handled."""
-    with _instance(home) as instance:
-        runs = {
-            record.dagster_run.run_id
-            for record in instance.get_run_records()
-            if record.dagster_run.tags.get(PID_TAG) == str(pid)
-        }
-    log = (home / "lake" / "_ingestion_log" / "runs.jsonl").read_text(encoding="utf-8")
-    records = [json.loads(line) for line in log.splitlines()]
-    return [record["status"] for record in records if record["run_id"] in runs]
+    runs = {run.run_id for run in _process_runs(home, pid)}
+    return [attempt["status"] for attempt in iter_runs(paths(home)) if attempt["run_id"] in runs]
 
 
 def test_runs_killed_during_ingestion_dbt_and_publish_each_recover(built_home, reference, tmp_path):
