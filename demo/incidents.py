@@ -39,6 +39,8 @@ FESTIVAL_SALES = 2.0
 EBIKE_NIGHT = (1, 5)  # 01:00–04:59
 METER_SILENT_HOURS = 36
 METER_SILENT_FROM = 9  # 09:00 on the start day
+DISTRICT_CODE = "310106"  # 静安区, the area code of district-wide indicators
+FESTIVAL_STREETS = ("310106012000", "310106013000")  # the streets of BD01 and BD02
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,7 @@ def manifest(config: Config, details: dict[str, dict[str, object]]) -> list[dict
             "kind": FESTIVAL,
             "start": fmt_ts(datetime.combine(p.festival_day, time(FESTIVAL_HOURS[0]))),
             "end": fmt_ts(datetime.combine(p.festival_day, time(FESTIVAL_HOURS[-1] + 1))),
-            "streets": ["310106012000", "310106013000"],
+            "streets": list(FESTIVAL_STREETS),
             "grids": [],
             "devices": [],
         },
@@ -200,8 +202,75 @@ def manifest(config: Config, details: dict[str, dict[str, object]]) -> list[dict
                 "devices": [p.meter_device],
             }
         )
+    expected = expectations(config)
     for entry in entries:
         kind = str(entry["kind"])
         entry["name_zh"] = NAMES_ZH[kind]
         entry["details"] = dict(sorted(details.get(kind, {}).items()))
+        entry["expect"] = expected[kind]
     return entries
+
+
+def _expect(
+    indicator: str, area_level: str, areas: list[str], level: str, by: datetime
+) -> dict[str, object]:
+    return {
+        "indicator": indicator,
+        "area_level": area_level,
+        "areas": sorted(areas),
+        "min_level": level,
+        "by": fmt_ts(by),
+    }
+
+
+def ebike_cluster_level(chargers: int) -> str:
+    """The level a cluster of ``chargers`` alarming at once must raise (SAF_EBIKE_ALARMS)."""
+    return "红" if chargers >= 8 else "橙" if chargers >= 5 else "黄" if chargers >= 3 else "蓝"
+
+
+def expectations(config: Config) -> dict[str, list[dict[str, object]]]:
+    """What each incident must raise, the backtest's ground truth (``vitals.backtest``).
+
+    Each expectation names an indicator, its areas (every one must warn), the minimum level
+    and ``by``, the start of the first period whose data shows the incident at that level.
+    They follow from the incident's design, not from what the pipeline produced: the
+    downpour gives every gauge of the storm streets ≥ 96 mm in the peak hour (暴雨橙色
+    > 80 mm), the underpasses there fill to 32–44 cm (红 ≥ 30 cm), a heat-wave day reaches
+    37.5 °C (高温橙色 ≥ 37 °C), festival footfall is 2.5× its usual evening (橙 ≥ 2.2×), the
+    charger cluster alarms within 01:00–02:59, and the water meter is silent for 36 hours
+    from 09:00 (红 ≥ 24 h).
+    """
+    p = plan(config)
+    reg = registry(config.seed, config.scale, config.start)
+    peak = datetime.combine(p.rain_day, time(RAIN_PEAK_HOUR))
+    underpass_grids = {
+        str(reg.rows[i]["grid_code"])
+        for i in reg.of_type("ponding_sensor")
+        if reg.street_codes[i] in STORM_STREETS and reg.reporting[i]
+    }
+    rain = [_expect("WEA_RAIN_1H", "street", list(STORM_STREETS), "橙", peak)]
+    if underpass_grids:
+        rain.append(_expect("UTI_PONDING_DEPTH", "grid", sorted(underpass_grids), "红", peak))
+    first_heat = datetime.combine(p.heat_days[0], time())
+    festival = datetime.combine(p.festival_day, time(FESTIVAL_HOURS[0]))
+    ebike_at = datetime.combine(p.ebike_day, time(EBIKE_NIGHT[0] + 1))
+    expected: dict[str, list[dict[str, object]]] = {
+        RAINSTORM: rain,
+        HEAT_WAVE: [_expect("WEA_TEMP_MAX", "district", [DISTRICT_CODE], "橙", first_heat)],
+        FESTIVAL: [_expect("ECO_FOOTFALL", "street", list(FESTIVAL_STREETS), "橙", festival)],
+        EBIKE: [
+            _expect(
+                "SAF_EBIKE_ALARMS",
+                "grid",
+                [p.ebike_grid],
+                ebike_cluster_level(len(p.ebike_devices)),
+                ebike_at,
+            )
+        ],
+        WATER_METER: [],
+    }
+    if p.meter_device and p.meter_start:
+        grid = str(reg.row(p.meter_device)["grid_code"])
+        red_at = p.meter_start + timedelta(hours=23)  # the hour that completes 24 silent hours
+        expected[WATER_METER] = [_expect("LIV_ELDERLY_WATER_SILENCE", "grid", [grid], "红", red_at)]
+    return expected

@@ -112,6 +112,9 @@ class Indicator:
     inclusive: bool
     guard: float | None
     sigma_floor: float
+    min_change: float | None
+    baseline_weeks: int
+    baseline_min_peers: int
     deadband: float
     clear_periods: int
     whistle_matter: str | None
@@ -150,6 +153,9 @@ class Indicator:
             "threshold_red": self.thresholds.get("红"),
             "threshold_guard": self.guard,
             "sigma_floor": self.sigma_floor,
+            "min_change": self.min_change,
+            "baseline_weeks": self.baseline_weeks,
+            "baseline_min_peers": self.baseline_min_peers,
             "deadband": self.deadband,
             "clear_periods": self.clear_periods,
             "whistle_matter_code": self.whistle_matter,
@@ -164,8 +170,6 @@ class Registry:
     """The validated registry: settings shared by all indicators, and the indicators."""
 
     version: int
-    baseline_weeks: int
-    baseline_min_peers: int
     indicators: tuple[Indicator, ...]
     path: Path = field(default=DEFAULT_PATH)
 
@@ -174,15 +178,9 @@ class Registry:
         return {indicator.code: indicator for indicator in self.indicators}
 
     def rows(self) -> list[dict[str, Any]]:
-        """One flat row per indicator, with the shared baseline settings."""
+        """One flat row per indicator."""
         return [
-            {
-                **indicator.row(),
-                "baseline_weeks": self.baseline_weeks,
-                "baseline_min_peers": self.baseline_min_peers,
-                "registry_version": self.version,
-            }
-            for indicator in self.indicators
+            {**indicator.row(), "registry_version": self.version} for indicator in self.indicators
         ]
 
 
@@ -217,8 +215,15 @@ Fraction = Annotated[float, AfterValidator(_fraction)]
 
 
 class _Baseline(_Entry):
-    weeks: PositiveInteger = 4
-    min_peers: PositiveInteger = 2
+    weeks: PositiveInteger = 5
+    min_peers: PositiveInteger = 8
+
+
+class _BaselineOverride(_Entry):
+    """An indicator's own ``baseline``: what it sets replaces the default."""
+
+    weeks: PositiveInteger | None = None
+    min_peers: PositiveInteger | None = None
 
 
 class _Hysteresis(_Entry):
@@ -238,6 +243,7 @@ class _Thresholds(_Entry):
     inclusive: bool = True
     guard: float | None = None
     sigma_floor: float = 1.0
+    min_change: float | None = None
     blue: float | None = Field(default=None, alias="蓝")
     yellow: float | None = Field(default=None, alias="黄")
     orange: float | None = Field(default=None, alias="橙")
@@ -254,6 +260,10 @@ class _Thresholds(_Entry):
     def _guarded_baselines(self) -> _Thresholds:
         if self.guard is not None and self.kind == "fixed":
             raise ValueError("only baseline thresholds take a guard")
+        if self.min_change is not None and self.kind == "fixed":
+            raise ValueError("only baseline thresholds take a min_change")
+        if self.min_change is not None and self.min_change <= 0:
+            raise ValueError("min_change must be a positive number")
         if not self.levels():
             raise ValueError("set at least one of 蓝, 黄, 橙, 红")
         if self.kind == "baseline_ratio" and any(value <= 0 for value in self.levels().values()):
@@ -302,6 +312,7 @@ class _Indicator(_Entry):
     direction: Literal[DIRECTIONS]  # type: ignore[valid-type]
     owner: Annotated[Text, _known("departments")]
     thresholds: _Thresholds
+    baseline: _BaselineOverride = Field(default_factory=_BaselineOverride)
     hysteresis: _Hysteresis = Field(default_factory=_Hysteresis)
     # A 派单字典 matter code; YAML gives text when quoted ("030102"), a number otherwise.
     whistle: Annotated[str, BeforeValidator(str), _known("matters")] | None = None
@@ -347,8 +358,9 @@ class _Indicator(_Entry):
                 )
         return self
 
-    def indicator(self, hysteresis: _Hysteresis) -> Indicator:
-        """The validated entry, with the registry's hysteresis defaults filled in."""
+    def indicator(self, defaults: _Defaults) -> Indicator:
+        """The validated entry, with the registry's baseline and hysteresis defaults filled in."""
+        hysteresis = defaults.hysteresis
         thresholds = self.thresholds
         deadband = self.hysteresis.deadband
         clear_periods = self.hysteresis.clear_periods
@@ -368,6 +380,9 @@ class _Indicator(_Entry):
             inclusive=thresholds.inclusive,
             guard=thresholds.guard,
             sigma_floor=thresholds.sigma_floor,
+            min_change=thresholds.min_change,
+            baseline_weeks=int(_first(self.baseline.weeks, defaults.baseline.weeks)),
+            baseline_min_peers=int(_first(self.baseline.min_peers, defaults.baseline.min_peers)),
             deadband=_first(deadband, hysteresis.deadband, 0.1),
             clear_periods=int(_first(clear_periods, hysteresis.clear_periods, 2)),
             whistle_matter=self.whistle,
@@ -440,12 +455,9 @@ def load_registry(
         lines = "\n".join(f"  {problem}" for problem in found)
         noun = "problem" if len(found) == 1 else "problems"
         raise RegistryError(f"{len(found)} {noun} in {path}\n{lines}")
-    hysteresis = parsed.defaults.hysteresis
     return Registry(
         version=parsed.version,
-        baseline_weeks=parsed.defaults.baseline.weeks,
-        baseline_min_peers=parsed.defaults.baseline.min_peers,
-        indicators=tuple(entry.indicator(hysteresis) for entry in parsed.indicators),
+        indicators=tuple(entry.indicator(parsed.defaults) for entry in parsed.indicators),
         path=path,
     )
 
@@ -496,6 +508,7 @@ ARROW_SCHEMA = pa.schema(
         ("threshold_red", pa.float64()),
         ("threshold_guard", pa.float64()),
         ("sigma_floor", pa.float64()),
+        ("min_change", pa.float64()),
         ("deadband", pa.float64()),
         ("clear_periods", pa.int32()),
         ("whistle_matter_code", pa.string()),

@@ -232,14 +232,15 @@ def format_value(value: float | None, unit: str) -> str:
 
 def as_json_ready(result: dict[str, Any]) -> dict[str, Any]:
     """The result of :func:`list_warnings` with dates as ISO strings."""
-    return _jsonable(result)
+    return jsonable(result)
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """``value`` with every date and datetime inside it as an ISO string."""
     if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
+        return {key: jsonable(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(item) for item in value]
+        return [jsonable(item) for item in value]
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     return value

@@ -7,6 +7,7 @@ instant. One module per command group:
 
 - ``pipeline``: ``generate``, ``run``, ``backfill``, ``status``, ``publish``;
 - ``vitals``: ``warnings``, ``indicators``, ``notify``;
+- ``backtest``: the warnings scored against the generator's planted incidents;
 - ``quality``: ``quality``, ``freshness``;
 - ``bench``, ``catalog``, ``dashboards``: the sub-command groups of those names.
 """
@@ -14,6 +15,7 @@ instant. One module per command group:
 import typer
 
 from dagster_project.cli import pipeline, quality, vitals
+from dagster_project.cli.backtest import backtest
 from dagster_project.cli.bench import app as bench_app
 from dagster_project.cli.catalog import app as catalog_app
 from dagster_project.cli.dashboards import app as dashboards_app
@@ -40,6 +42,7 @@ for command in (
     vitals.warnings,
     vitals.indicators,
     vitals.notify,
+    backtest,
     pipeline.publish,
     pipeline.backfill,
     quality.freshness,

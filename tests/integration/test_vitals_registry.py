@@ -86,6 +86,29 @@ def test_the_registry_flattens_to_one_row_per_indicator_with_named_thresholds(tm
     assert row["dimension_name"] == "气象"
 
 
+def test_an_indicator_s_own_baseline_replaces_the_default_it_sets(tmp_path):
+    own = {
+        **VALID,
+        "code": "WEA_RAIN_2H",
+        "thresholds": {"kind": "baseline_ratio", "蓝": 1.5, "min_change": 10},
+        "baseline": {"min_peers": 5},
+    }
+    rows = {
+        row["indicator_code"]: row
+        for row in registry_table(_load(tmp_path, VALID, own)).to_pylist()
+    }
+    # Defaults: 5 weeks, 8 peers; WEA_RAIN_2H sets its peers only.
+    assert (rows["WEA_RAIN_1H"]["baseline_weeks"], rows["WEA_RAIN_1H"]["baseline_min_peers"]) == (
+        5,
+        8,
+    )
+    assert (rows["WEA_RAIN_2H"]["baseline_weeks"], rows["WEA_RAIN_2H"]["baseline_min_peers"]) == (
+        5,
+        5,
+    )
+    assert rows["WEA_RAIN_2H"]["min_change"] == 10
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -120,6 +143,11 @@ def test_the_registry_flattens_to_one_row_per_indicator_with_named_thresholds(tm
         ({"thresholds": {"kind": "guess", "蓝": 1}}, "field thresholds.kind: 'guess' is not one"),
         ({"thresholds": {"kind": "fixed", "蓝": "high"}}, "field thresholds.蓝: 'high' is not"),
         ({"hysteresis": {"deadband": 1.5}}, "field hysteresis.deadband: must be a fraction"),
+        (
+            {"thresholds": {"kind": "fixed", "蓝": 1, "min_change": 5}},
+            "field thresholds: only baseline thresholds take a min_change",
+        ),
+        ({"baseline": {"min_peers": 0}}, "field baseline.min_peers: must be a positive integer"),
     ],
 )
 def test_each_mistake_is_named_by_indicator_and_field(tmp_path, change, message):

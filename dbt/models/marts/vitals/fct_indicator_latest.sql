@@ -69,7 +69,7 @@ final as (
         latest.period_end,
         latest.value,
         latest.detail,
-        fct_indicator_values.baseline_mean,
+        fct_indicator_values.baseline_median,
         fct_indicator_values.threshold_blue,
         fct_indicator_values.threshold_yellow,
         fct_indicator_values.threshold_orange,

@@ -12,6 +12,12 @@
       * a 法定节假日 or 调休 make-up day, or a regular day with too few same-weekday peers, is
         compared with every day of its type (rest day or workday);
       * fewer than `baseline_min_peers` peers of either kind: no baseline, no level.
+    The baseline is robust: its centre is the peers' median and its spread 1.4826 × their
+    median absolute deviation (σ for normal data, unmoved by one storm day among the peers),
+    at least `sigma_floor`, and for counts at least √median (Poisson noise). A level k of
+    baseline_sigma is median ± k × spread, of baseline_ratio median × k; `min_change` widens
+    all of them in proportion until the lowest is at least that far from the median; `guard`
+    is the least value any level needs.
 -#}
 {%- set models = [
     'int_vital_signs__weather',
@@ -89,6 +95,8 @@ measured as (
         dim_indicators.threshold_red,
         dim_indicators.threshold_guard,
         dim_indicators.sigma_floor,
+        dim_indicators.min_change,
+        dim_indicators.unit,
         dim_indicators.baseline_weeks,
         dim_indicators.baseline_min_peers
     from unioned
@@ -139,11 +147,11 @@ peer_stats as (
         subject_code,
         period_start,
         count(*) filter (where is_same_weekday) as weekday_peers,
-        avg(value) filter (where is_same_weekday) as weekday_mean,
-        stddev_samp(value) filter (where is_same_weekday) as weekday_stddev,
+        median(value) filter (where is_same_weekday) as weekday_median,
+        mad(value) filter (where is_same_weekday) as weekday_mad,
         count(*) as day_type_peers,
-        avg(value) as day_type_mean,
-        stddev_samp(value) as day_type_stddev
+        median(value) as day_type_median,
+        mad(value) as day_type_mad
     from peers
     group by all
 
@@ -166,16 +174,16 @@ with_baseline as (
         end as baseline_peers,
         case
             when peer_stats.weekday_peers >= measured.baseline_min_peers
-                then peer_stats.weekday_mean
+                then peer_stats.weekday_median
             when peer_stats.day_type_peers >= measured.baseline_min_peers
-                then peer_stats.day_type_mean
-        end as baseline_mean,
-        case
+                then peer_stats.day_type_median
+        end as baseline_median,
+        1.4826 * case
             when peer_stats.weekday_peers >= measured.baseline_min_peers
-                then peer_stats.weekday_stddev
+                then peer_stats.weekday_mad
             when peer_stats.day_type_peers >= measured.baseline_min_peers
-                then peer_stats.day_type_stddev
-        end as baseline_stddev
+                then peer_stats.day_type_mad
+        end as robust_spread
     from measured
     left join peer_stats
         on
@@ -187,6 +195,23 @@ with_baseline as (
 
 ),
 
+with_spread as (
+
+    select
+        *,
+        case
+            when baseline_median is not null
+                then greatest(
+                    robust_spread,
+                    sigma_floor,
+                    case when unit in ('count', 'devices') then sqrt(greatest(baseline_median, 0)) else 0 end
+                )
+        end as baseline_spread,
+        case when direction = 'higher_is_worse' then 1 else -1 end as worse_sign
+    from with_baseline
+
+),
+
 with_thresholds as (
 
     select
@@ -194,20 +219,38 @@ with_thresholds as (
         {% for colour, _ in levels %}
             case
                 when threshold_kind = 'fixed' then threshold_{{ colour }}
-                else (
-                    case
-                        when threshold_kind = 'baseline_sigma'
-                            then
-                                baseline_mean
-                                + case when direction = 'higher_is_worse' then 1 else -1 end
-                                * threshold_{{ colour }}
-                                * greatest(coalesce(baseline_stddev, 0), sigma_floor)
-                        else baseline_mean * threshold_{{ colour }}
-                    end
-                )
-            end as raw_threshold_{{ colour }}{% if not loop.last %},{% endif %}
+                when threshold_kind = 'baseline_sigma'
+                    then baseline_median + worse_sign * threshold_{{ colour }} * baseline_spread
+                else baseline_median * threshold_{{ colour }}
+            end as raw_threshold_{{ colour }},
         {% endfor %}
-    from with_baseline
+        -- How far the lowest level set lies from the median (the baseline kinds).
+        abs(
+            case
+                when threshold_kind = 'baseline_sigma'
+                    then coalesce(threshold_blue, threshold_yellow, threshold_orange, threshold_red)
+                    * baseline_spread
+                else
+                    baseline_median
+                    * (coalesce(threshold_blue, threshold_yellow, threshold_orange, threshold_red) - 1)
+            end
+        ) as lowest_distance
+    from with_spread
+
+),
+
+widened as (
+
+    -- min_change: every level moves away from the median by the same factor, so the lowest
+    -- is at least min_change away and the levels keep their order and spacing.
+    select
+        *,
+        case
+            when threshold_kind = 'fixed' or min_change is null or lowest_distance >= min_change then 1
+            when lowest_distance = 0 then null
+            else min_change / lowest_distance
+        end as widening
+    from with_thresholds
 
 ),
 
@@ -218,15 +261,22 @@ guarded as (
         {% for colour, _ in levels %}
             round(
                 case
-                    when threshold_guard is null then raw_threshold_{{ colour }}
+                    when threshold_kind = 'fixed' or raw_threshold_{{ colour }} is null
+                        then raw_threshold_{{ colour }}
                     when direction = 'higher_is_worse'
-                        then greatest(raw_threshold_{{ colour }}, threshold_guard)
-                    else least(raw_threshold_{{ colour }}, threshold_guard)
+                        then greatest(
+                            baseline_median + widening * (raw_threshold_{{ colour }} - baseline_median),
+                            coalesce(threshold_guard, '-infinity'::double)
+                        )
+                    else least(
+                        baseline_median + widening * (raw_threshold_{{ colour }} - baseline_median),
+                        coalesce(threshold_guard, 'infinity'::double)
+                    )
                 end,
                 4
             ) as level_threshold_{{ colour }}{% if not loop.last %},{% endif %}
         {% endfor %}
-    from with_thresholds
+    from widened
 
 ),
 
@@ -246,14 +296,14 @@ final as (
         detail,
         baseline_method,
         baseline_peers,
-        round(baseline_mean, 4) as baseline_mean,
-        round(baseline_stddev, 4) as baseline_stddev,
+        round(baseline_median, 4) as baseline_median,
+        round(baseline_spread, 4) as baseline_spread,
         {% for colour, _ in levels %}
             level_threshold_{{ colour }} as threshold_{{ colour }},
         {% endfor %}
         case
             when value is null then null
-            when threshold_kind <> 'fixed' and baseline_mean is null then null
+            when threshold_kind <> 'fixed' and baseline_median is null then null
             {% for colour, number in levels | reverse %}
                 when {{ vital_threshold_reached('level_threshold_' ~ colour) }} then {{ number }}
             {% endfor %}
