@@ -20,6 +20,8 @@ HEAT_WAVE = "heat_wave"
 FESTIVAL = "festival_footfall"
 EBIKE = "ebike_charging_alarm"
 WATER_METER = "water_meter_silent"
+FIRE = "fire"
+ENTRAPMENT = "elevator_entrapment"
 
 NAMES_ZH = {
     RAINSTORM: "暴雨",
@@ -27,7 +29,11 @@ NAMES_ZH = {
     FESTIVAL: "商圈节庆客流高峰",
     EBIKE: "电瓶车充电过流告警聚集",
     WATER_METER: "独居老人水表静默",
+    FIRE: "火警",
+    ENTRAPMENT: "电梯困人",
 }
+# Critical single events: the indicator each must raise in its grid, at what level.
+CRITICAL = {FIRE: ("SAF_FIRE_CONFIRMED", "红"), ENTRAPMENT: ("SAF_ELEVATOR_TRAPPED", "橙")}
 
 RAIN_START_HOUR = 15  # heavy rain 15:00–18:59, the downpour in the 16:00 hour
 RAIN_PEAK_HOUR = 16
@@ -202,12 +208,47 @@ def manifest(config: Config, details: dict[str, dict[str, object]]) -> list[dict
                 "devices": [p.meter_device],
             }
         )
+    entries += critical_events(config)
     expected = expectations(config)
     for entry in entries:
         kind = str(entry["kind"])
         entry["name_zh"] = NAMES_ZH[kind]
         entry["details"] = dict(sorted(details.get(kind, {}).items()))
-        entry["expect"] = expected[kind]
+        entry.setdefault("expect", expected.get(kind, []))
+    return entries
+
+
+def critical_events(config: Config) -> list[dict[str, object]]:
+    """Every fire and elevator entrapment of the window, one incident each.
+
+    They are the generator's background events (``demo.iot`` draws them day by day), not
+    planted on purpose, but each is ground truth: it must raise its critical indicator in
+    its grid within the hour of the alarm.
+    """
+    from demo.iot import EPOCH, day_plan  # iot imports this module
+
+    reg = registry(config.seed, config.scale, config.start)
+    entries: list[dict[str, object]] = []
+    for day in config.window:
+        for kind, device, at in day_plan(config, day).critical_events(reg):
+            moment = EPOCH + timedelta(seconds=at)
+            row = reg.row(device)
+            hour = moment.replace(minute=0, second=0, microsecond=0)
+            indicator, level = CRITICAL[kind]
+            grid = str(row["grid_code"])
+            entries.append(
+                {
+                    "kind": kind,
+                    "start": fmt_ts(moment),
+                    "end": fmt_ts(hour + timedelta(hours=1)),
+                    "streets": [str(row["street_code"])],
+                    "grids": [grid],
+                    "devices": [device],
+                    # No aftermath: what follows in the street is not this event's doing.
+                    "aftermath_hours": 0,
+                    "expect": [_expect(indicator, "grid", [grid], level, hour)],
+                }
+            )
     return entries
 
 
@@ -225,7 +266,7 @@ def _expect(
 
 def ebike_cluster_level(chargers: int) -> str:
     """The level a cluster of ``chargers`` alarming at once must raise (SAF_EBIKE_ALARMS)."""
-    return "红" if chargers >= 8 else "橙" if chargers >= 5 else "黄" if chargers >= 3 else "蓝"
+    return "红" if chargers >= 6 else "橙" if chargers >= 3 else "黄" if chargers >= 2 else "蓝"
 
 
 def expectations(config: Config) -> dict[str, list[dict[str, object]]]:
@@ -248,7 +289,13 @@ def expectations(config: Config) -> dict[str, list[dict[str, object]]]:
         for i in reg.of_type("ponding_sensor")
         if reg.street_codes[i] in STORM_STREETS and reg.reporting[i]
     }
-    rain = [_expect("WEA_RAIN_1H", "street", list(STORM_STREETS), "橙", peak)]
+    # A storm street without a reporting gauge (a small scale) has no rainfall value.
+    gauge_streets = {
+        reg.street_codes[i]
+        for i in reg.of_type("rain_gauge")
+        if reg.street_codes[i] in STORM_STREETS and reg.reporting[i]
+    }
+    rain = [_expect("WEA_RAIN_1H", "street", sorted(gauge_streets), "橙", peak)]
     if underpass_grids:
         rain.append(_expect("UTI_PONDING_DEPTH", "grid", sorted(underpass_grids), "红", peak))
     first_heat = datetime.combine(p.heat_days[0], time())

@@ -66,8 +66,11 @@ CADENCE = {
     "elevator": (HOUR, ("run_count",)),
 }
 # Daily event rates at scale 1.0 (ASSUMPTION: order-of-magnitude guesses for 12,000 smoke
-# detectors, 4,000 elevators and 1,600 chargers).
-SMOKE_ALARMS, ELEVATOR_FAULTS, ENTRAPMENTS, LONE_OVERCURRENTS = 3.0, 6.0, 1.2, 2.0
+# detectors, 4,000 elevators and 1,600 chargers). Most smoke alarms are nuisance (steam,
+# dust: the flag without a fire's heat); a fire (about one every three days, in line with
+# a district of a million people) also heats the detector by 3–6 °C within the hour.
+SMOKE_NUISANCE, SMOKE_FIRES, ELEVATOR_FAULTS, ENTRAPMENTS = 3.0, 0.3, 6.0, 1.2
+LONE_OVERCURRENTS = 2.0
 DAILY_OFFLINE = 0.002  # share of mass-deployed devices that drop out for a day
 
 # Household water use in L/h by hour for one elderly person (≈ 120 L/day); zero is only
@@ -122,6 +125,21 @@ class DayPlan:
     incident_index: np.ndarray
     events: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     sessions: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    fires: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def critical_events(self, reg: Registry) -> list[tuple[str, str, int]]:
+        """(kind, device id, time) of each fire and entrapment of the day, in time order."""
+        fires = set(self.fires.tolist())
+        found = []
+        for metric, kind in (
+            ("smoke_alarm", incidents.FIRE),
+            ("elevator_entrapment", incidents.ENTRAPMENT),
+        ):
+            devices, times = self.events[metric]
+            for device, at in zip(devices.tolist(), times.tolist(), strict=True):
+                if kind == incidents.ENTRAPMENT or device in fires:
+                    found.append((kind, reg.ids[device], int(at)))
+        return sorted(found, key=lambda event: (event[2], event[1]))
 
     def count(self, reg: Registry) -> int:
         """The number of readings this day produces (before faults)."""
@@ -162,13 +180,19 @@ def day_plan(config: Config, day: date) -> DayPlan:
 
     midnight = _midnight(day)
     events: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    smoke = pick("smoke_detector", SMOKE_ALARMS, protected)
+    fires = pick("smoke_detector", SMOKE_FIRES, protected)
+    smoke = np.sort(np.concatenate([fires, pick("smoke_detector", SMOKE_NUISANCE, protected)]))
+    smoke = np.unique(smoke)  # a detector alarms at most once a day
     # The alarm fires within ten minutes after the hourly reading that shows the smoke.
     smoke_hour = rng.integers(0, 24, len(smoke))
     events["smoke_alarm"] = (smoke, midnight + smoke_hour * HOUR + rng.integers(5, 600, len(smoke)))
     for metric, rate in (("elevator_fault", ELEVATOR_FAULTS), ("elevator_entrapment", ENTRAPMENTS)):
         devices = pick("elevator", rate, protected)
         events[metric] = (devices, midnight + rng.integers(6 * HOUR, 86400, len(devices)))
+    # A fire's and an entrapment's readings are never faulted: the backtest expects them.
+    incident_index = np.union1d(
+        incident_index, np.concatenate([fires, events["elevator_entrapment"][0]])
+    ).astype(np.int64)
     lone = pick("ebike_charger", LONE_OVERCURRENTS, protected)
     lone_slots = rng.integers(72, 96, len(lone))  # 18:00–23:45, when bikes are plugged in
     over_devices, over_slots = [lone], [lone_slots]
@@ -196,6 +220,7 @@ def day_plan(config: Config, day: date) -> DayPlan:
         incident_index=incident_index,
         events=events,
         sessions=(start, duration, level),
+        fires=fires,
     )
 
 
@@ -283,7 +308,11 @@ class _Day:
 
 
 def _smoke(d: _Day) -> None:
-    """Smoke detectors: indoor temperature follows the outdoors loosely; obscuration ≈ 0."""
+    """Smoke detectors: indoor temperature follows the outdoors loosely; obscuration ≈ 0.
+
+    At an alarm, a fire fills the detector's chamber (12–35 %/m) and heats it by 3–6 °C; a
+    nuisance alarm (steam, dust) shows 3–8 %/m and no heat.
+    """
     n = d.count("smoke_detector")
     offset = np_rng(d.config.seed, SOURCE, "smoke_offset").normal(0, 1.2, n)
     outdoor = d.weather.temperature[0]
@@ -292,8 +321,11 @@ def _smoke(d: _Day) -> None:
     alarm_devices, alarm_times = d.plan.events["smoke_alarm"]
     rows = alarm_devices - d.reg.slices["smoke_detector"].start
     hours = (alarm_times - _midnight(d.plan.day)) // HOUR
-    smoke[rows, hours] = d.rng.uniform(12, 35, len(rows))
-    indoor[rows, hours] += d.rng.uniform(2, 6, len(rows))
+    fire = np.isin(alarm_devices, d.plan.fires)
+    smoke[rows, hours] = np.where(
+        fire, d.rng.uniform(12, 35, len(rows)), d.rng.uniform(3, 8, len(rows))
+    )
+    indoor[rows, hours] += np.where(fire, d.rng.uniform(3, 6, len(rows)), 0.0)
     d.arrays["smoke_detector", "smoke_obscuration_pct"] = np.round(smoke, 2)
     d.arrays["smoke_detector", "temperature_c"] = np.round(indoor, 1)
 

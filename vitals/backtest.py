@@ -7,12 +7,14 @@ level). :func:`score` compares that ground truth with the warnings of a built se
 snapshot (``vitals.fct_warning_events`` and ``fct_warning_escalations``):
 
 - **recall**: an expectation is met when every one of its areas reached the minimum level
-  within the incident (from the start of the period holding its start to ``AFTERMATH``
-  after its end); an incident is recalled when all its expectations are met;
-- **delay**: the first warning of the expected indicator in an expected area, as the end of
-  the period that raised it (when its data is complete) minus the incident's start, in
-  hours of data time; an expectation is **on time** when every area reached its level no
-  later than the period starting at ``by``;
+  within the incident (from the start of the period holding its start to a day after its
+  end, or the incident's own ``aftermath_hours``); an incident is recalled when all its
+  expectations are met;
+- **delay**: the first warning of the expected indicator in an expected area, at the time
+  the data showed it (``known_at``: the alarm or report that tipped a count, else the end
+  of the period that raised it), minus the incident's start, in hours of data time; an
+  expectation is **on time** when every area reached its level no later than the period
+  starting at ``by``;
 - **precision**: the share of 橙/红 warnings that overlap an incident, in time (the warning
   open at any moment of the incident's window) and in place (a district-wide warning, or
   one in the incident's streets or grids);
@@ -40,10 +42,10 @@ from vitals.warnings import jsonable
 
 LEVELS = {"蓝": 1, "黄": 2, "橙": 3, "红": 4}
 LEVEL_NAMES = {number: name for name, number in LEVELS.items()}
-GRAIN_HOURS = {"hour": 1, "day": 24}
 # Reports, footfall and follow-on effects trail an incident: a warning up to a day after its
-# end still belongs to it.
-AFTERMATH = dt.timedelta(hours=24)
+# end still belongs to it, unless the incident says otherwise (``aftermath_hours``: a single
+# fire or entrapment has none).
+AFTERMATH_HOURS = 24
 
 # The targets of issue 24, for 90 days at scale 1.0 (docs/domain.md §3.4).
 TARGETS = {
@@ -67,11 +69,12 @@ class Incident:
     streets: frozenset[str]
     grids: frozenset[str]
     expect: tuple[dict[str, Any], ...]
+    aftermath_hours: float = AFTERMATH_HOURS
 
     @property
     def window_end(self) -> dt.datetime:
         """The end of the window in which warnings belong to this incident."""
-        return self.end + AFTERMATH
+        return self.end + dt.timedelta(hours=self.aftermath_hours)
 
 
 @dataclass
@@ -79,7 +82,7 @@ class AreaResult:
     """What one expected area raised."""
 
     area_code: str
-    first_warning_at: dt.datetime | None  # end of the first warning period (any level)
+    first_warning_at: dt.datetime | None  # when the data showed the first warning (any level)
     reached_at: dt.datetime | None  # start of the first period at the expected level or above
     peak_level: str | None
 
@@ -277,13 +280,14 @@ def incidents_of(manifest: dict[str, Any]) -> list[Incident]:
                 streets=frozenset(entry.get("streets", [])),
                 grids=frozenset(entry.get("grids", [])),
                 expect=tuple(entry.get("expect", [])),
+                aftermath_hours=entry.get("aftermath_hours", AFTERMATH_HOURS),
             )
         )
     return incidents
 
 
 ESCALATIONS = """
-select indicator_code, area_level, area_code, level, reached_at, grain
+select indicator_code, area_level, area_code, level, reached_at, known_at, grain
 from vitals.fct_warning_escalations as escalations
 inner join vitals.dim_indicators using (indicator_code)
 """
@@ -409,11 +413,7 @@ def _expectation(
         areas.append(
             AreaResult(
                 area_code=area_code,
-                first_warning_at=(
-                    first["reached_at"] + dt.timedelta(hours=GRAIN_HOURS[first["grain"]])
-                    if first
-                    else None
-                ),
+                first_warning_at=first["known_at"] if first else None,
                 reached_at=min(at_level, default=None),
                 peak_level=LEVEL_NAMES[max(s["level"] for s in steps)] if steps else None,
             )

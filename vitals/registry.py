@@ -43,6 +43,7 @@ DEFAULT_PATH = Path(__file__).with_name("indicators.yml")
 DBT_MODELS = REPO_ROOT / "dbt" / "models"
 DEPARTMENTS_CSV = REPO_ROOT / "ingestion" / "reference" / "departments.csv"
 DISPATCH_RULES_CSV = REPO_ROOT / "dbt" / "seeds" / "dispatch_rules.csv"
+IOT_METRICS_CSV = REPO_ROOT / "dbt" / "seeds" / "iot_metrics.csv"
 
 # code: (中文, English). The eight dimensions of the district plan (domain.md §3.1).
 DIMENSIONS: dict[str, tuple[str, str]] = {
@@ -118,6 +119,7 @@ class Indicator:
     deadband: float
     clear_periods: int
     whistle_matter: str | None
+    critical_alarm: str | None
     basis: str
     description: str = ""
 
@@ -159,6 +161,7 @@ class Indicator:
             "deadband": self.deadband,
             "clear_periods": self.clear_periods,
             "whistle_matter_code": self.whistle_matter,
+            "critical_alarm_metric": self.critical_alarm,
             "basis": self.basis,
             "is_assumption": self.is_assumption,
             "description": self.description,
@@ -189,9 +192,21 @@ def dbt_model_names(models_dir: Path = DBT_MODELS) -> set[str]:
     return {p.stem for p in models_dir.rglob("*") if p.suffix in (".sql", ".py")}
 
 
-def _csv_column(path: Path, column: str) -> set[str]:
+def _csv_column(path: Path, column: str, *required: str) -> set[str]:
+    """The values of ``column`` in rows where every ``required`` column is filled."""
     with path.open(encoding="utf-8", newline="") as handle:
-        return {row[column] for row in csv.DictReader(handle)}
+        return {row[column] for row in csv.DictReader(handle) if all(row[r] for r in required)}
+
+
+def whistle_matters(path: Path = DISPATCH_RULES_CSV) -> set[str]:
+    """派单字典 matters with a rule that has time limits in hours for 橙 and 红."""
+    return _csv_column(path, "matter_code", "orange_limit_hours", "red_limit_hours")
+
+
+def alarm_metrics(path: Path = IOT_METRICS_CSV) -> set[str]:
+    """IoT metrics that are alarm flags (``iot_metrics`` rows with alarm_kind ``flag``)."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        return {row["metric"] for row in csv.DictReader(handle) if row["alarm_kind"] == "flag"}
 
 
 class _Entry(Strict):
@@ -293,7 +308,10 @@ def _known(kind: str) -> Any:
 _UNKNOWN = {
     "models": "no dbt model named {value}",
     "departments": "{value!r} is not a department code (departments.csv)",
-    "matters": "matter {value} is not in the 派单字典 (dispatch_rules)",
+    "matters": (
+        "matter {value} is not in the 派单字典 (dispatch_rules) with hour limits for 橙 and 红"
+    ),
+    "alarms": "{value!r} is not an alarm flag metric (iot_metrics)",
 }
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -316,6 +334,8 @@ class _Indicator(_Entry):
     hysteresis: _Hysteresis = Field(default_factory=_Hysteresis)
     # A 派单字典 matter code; YAML gives text when quoted ("030102"), a number otherwise.
     whistle: Annotated[str, BeforeValidator(str), _known("matters")] | None = None
+    # A device alarm that is critical: each one raises this indicator and whistles at once.
+    critical_alarm: Annotated[str, _known("alarms")] | None = None
     basis: Text
     description: str = ""
 
@@ -386,6 +406,7 @@ class _Indicator(_Entry):
             deadband=_first(deadband, hysteresis.deadband, 0.1),
             clear_periods=int(_first(clear_periods, hysteresis.clear_periods, 2)),
             whistle_matter=self.whistle,
+            critical_alarm=self.critical_alarm,
             basis=self.basis,
             description=self.description.strip(),
         )
@@ -409,12 +430,14 @@ def load_registry(
     known_models: Iterable[str] | None = None,
     known_departments: Iterable[str] | None = None,
     known_matters: Iterable[str] | None = None,
+    known_alarms: Iterable[str] | None = None,
 ) -> Registry:
     """Load and validate the registry; raise :class:`RegistryError` listing every problem.
 
     The file is ``$CITYOPS_INDICATORS`` when set, else ``indicators.yml`` beside this module.
-    The known models, departments (``ingestion/reference/departments.csv``) and 派单字典
-    matter codes (``dbt/seeds/dispatch_rules.csv``) default to the repository's own.
+    The known models, departments (``ingestion/reference/departments.csv``), 派单字典
+    matters with hour limits (``dbt/seeds/dispatch_rules.csv``) and alarm metrics
+    (``dbt/seeds/iot_metrics.csv``) default to the repository's own.
     """
     path = path or Path(os.environ.get("CITYOPS_INDICATORS") or DEFAULT_PATH)
     try:
@@ -432,11 +455,8 @@ def load_registry(
             if known_departments is not None
             else _csv_column(DEPARTMENTS_CSV, "department_code")
         ),
-        "matters": (
-            set(known_matters)
-            if known_matters is not None
-            else _csv_column(DISPATCH_RULES_CSV, "matter_code")
-        ),
+        "matters": (set(known_matters) if known_matters is not None else whistle_matters()),
+        "alarms": set(known_alarms) if known_alarms is not None else alarm_metrics(),
     }
     entries = document["indicators"]
     found: list[str] = []
@@ -512,6 +532,7 @@ ARROW_SCHEMA = pa.schema(
         ("deadband", pa.float64()),
         ("clear_periods", pa.int32()),
         ("whistle_matter_code", pa.string()),
+        ("critical_alarm_metric", pa.string()),
         ("basis", pa.string()),
         ("is_assumption", pa.bool_()),
         ("description", pa.string()),

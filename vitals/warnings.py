@@ -164,6 +164,7 @@ select
     area_name,
     street_code,
     reached_at,
+    known_at,
     value,
     detail
 from vitals.fct_warning_escalations
@@ -189,7 +190,8 @@ def _notice(row: dict[str, Any]) -> Notice:
     verb = "发布" if row["event_kind"] == "opened" else "升级"
     value = format_value(row["value"], row["unit"])
     place = f"{AREA_LEVEL_NAMES[row['area_level']]} {row['area_name'] or row['area_code']}"
-    reached = row["reached_at"].replace(tzinfo=SHANGHAI)
+    # When the data showed it: the alarm or report that tipped a count, else the period's end.
+    reached = row["known_at"].replace(tzinfo=SHANGHAI)
     lines = [
         f"维度：{row['dimension_name']}",
         f"指标：{row['indicator_name']}（{row['indicator_code']}）",

@@ -47,7 +47,10 @@
 {%- endmacro %}
 
 {#- A daily count indicator from a relation of reports (street_code, grid_code,
-    report_date): one row per area and day of the window, zero on a quiet day. -#}
+    report_date, report_at): one row per area and day of the window, zero on a quiet day,
+    with the reports' times in order (`event_times`, so fct_indicator_values can say when the
+    count reached a threshold). A report without a time (a registration date) counts at the
+    day's end. -#}
 {% macro daily_report_counts(indicator_code, reports, levels) -%}
     select
         '{{ indicator_code }}' as indicator_code,
@@ -56,7 +59,10 @@
         '-' as subject_code,
         spine.period_start,
         cast(count(reports.report_date) as double) as value,
-        cast(null as varchar) as detail
+        cast(null as varchar) as detail,
+        list(
+            coalesce(reports.report_at, spine.period_start + interval 1 day) order by reports.report_at
+        ) filter (where reports.report_date is not null) as event_times
     from ({{ vital_spine('day', levels) }}) as spine
     left join ({{ fan_out_to_areas(reports, levels) }}) as reports
         on
@@ -80,24 +86,26 @@
     )
 {%- endmacro %}
 
-{#- Reports for a daily count indicator (street_code, grid_code, report_date): 12345 orders of
-    the given matters, by acceptance day. Reads the model's `fct_hotline_orders` CTE. -#}
+{#- Reports for a daily count indicator (street_code, grid_code, report_date, report_at): 12345
+    orders of the given matters, by acceptance. Reads the model's `fct_hotline_orders` CTE. -#}
 {% macro hotline_reports(matter_codes) -%}
     select
         street_code,
         grid_code,
-        accepted_date as report_date
+        accepted_date as report_date,
+        accepted_at as report_at
     from fct_hotline_orders
     where matter_code in ('{{ matter_codes | join("', '") }}')
 {%- endmacro %}
 
-{#- Grid cases of one case type (部件 or 事件) and the given subcategories, by discovery day,
+{#- Grid cases of one case type (部件 or 事件) and the given subcategories, by discovery,
     cancelled cases left out. Reads the model's `fct_grid_cases` CTE. -#}
 {% macro grid_case_reports(case_type, subcategory_codes) -%}
     select
         street_code,
         grid_code,
-        discovered_date as report_date
+        discovered_date as report_date,
+        discovered_at as report_at
     from fct_grid_cases
     where
         case_type = '{{ case_type }}'

@@ -439,12 +439,20 @@ def test_the_silent_water_meter_opens_a_warning_and_a_whistle_order(warehouse, c
         "from vitals.fct_whistle_orders where warning_id = $id",
         {"id": warning_id},
     ).fetchall()
-    # 橙 at the 12th hour (Wed 20:00) opens the 吹哨 order for the street office (派单字典
-    # 120101, one working day: due Thu 20:00). Water flows again at 21:00 Thursday and the
-    # warning clears an hour later, so the order closes two hours late.
+    # 橙 in the 12th silent hour (Wed 20:00–21:00, known at its end) opens the 吹哨 order for
+    # the street office (派单字典 120101: 橙 within 4 hours, due Thu 01:00). Water flows again
+    # at 21:00 Thursday, the end of the last silent hour: the order closes then, 20 hours late
+    # (the warning itself clears an hour later).
     assert order == [
-        ("120101", "S" + street, silent_from + dt.timedelta(hours=11), closed_at, "超期办结")
+        (
+            "120101",
+            "S" + street,
+            silent_from + dt.timedelta(hours=12),
+            silent_from + dt.timedelta(hours=36),
+            "超期办结",
+        )
     ]
+    assert closed_at == silent_from + dt.timedelta(hours=37)
 
 
 def test_cityops_warnings_lists_the_planted_incidents_with_their_whistle_orders(warehouse):

@@ -7,7 +7,7 @@ incidents:
   by 16:00. S1 reaches 橙 at 16:00 (first warning 蓝 at 15:00, so the delay is the end of
   that hour minus the start: 1 h); S2 only reaches 黄: the expectation is not met;
 - a silent meter from 07-11 02:00, expected to raise LIV_X 红 in grid G1 by 05:00; it
-  reaches 红 at 06:00: met, but an hour late.
+  warns 黄 at 04:20 (delay 2 h 20 min) and reaches 红 at 06:00: met, but an hour late.
 
 Warnings: the two storm warnings (S1 橙, S2 黄), the meter warning (G1 红), a 红 parking
 warning in S9 on 07-10 (outside: another street) and a 橙 noise warning in S1 on 07-11
@@ -59,21 +59,24 @@ def _snapshot() -> duckdb.DuckDBPyConnection:
             [*row, T(2024, 7, 12)],
         )
     steps = [
-        # warning_id, indicator, area_level, area_code, level, reached_at
-        ("w1", "WEA_RAIN_1H", "street", "S1", 1, T(2024, 7, 10, 15)),
-        ("w1", "WEA_RAIN_1H", "street", "S1", 3, T(2024, 7, 10, 16)),
-        ("w2", "WEA_RAIN_1H", "street", "S2", 2, T(2024, 7, 10, 16)),
-        ("w3", "LIV_X", "grid", "G1", 2, T(2024, 7, 11, 4)),
-        ("w3", "LIV_X", "grid", "G1", 4, T(2024, 7, 11, 6)),
-        ("w4", "TRA_P", "street", "S9", 4, T(2024, 7, 10)),
-        ("w5", "ENV_N", "street", "S1", 3, T(2024, 7, 11, 20)),
+        # warning_id, indicator, area_level, area_code, level, reached_at, known_at (when the
+        # data showed it: the period's end, or the alarm that tipped a count: w3's 04:20)
+        ("w1", "WEA_RAIN_1H", "street", "S1", 1, T(2024, 7, 10, 15), T(2024, 7, 10, 16)),
+        ("w1", "WEA_RAIN_1H", "street", "S1", 3, T(2024, 7, 10, 16), T(2024, 7, 10, 17)),
+        ("w2", "WEA_RAIN_1H", "street", "S2", 2, T(2024, 7, 10, 16), T(2024, 7, 10, 17)),
+        ("w3", "LIV_X", "grid", "G1", 2, T(2024, 7, 11, 4), T(2024, 7, 11, 4, 20)),
+        ("w3", "LIV_X", "grid", "G1", 4, T(2024, 7, 11, 6), T(2024, 7, 11, 7)),
+        ("w4", "TRA_P", "street", "S9", 4, T(2024, 7, 10), T(2024, 7, 11)),
+        ("w5", "ENV_N", "street", "S1", 3, T(2024, 7, 11, 20), T(2024, 7, 11, 21)),
     ]
     con.execute(
         "create table vitals.fct_warning_escalations (warning_id varchar, "
         "indicator_code varchar, area_level varchar, area_code varchar, level integer, "
-        "reached_at timestamp)"
+        "reached_at timestamp, known_at timestamp)"
     )
-    con.executemany("insert into vitals.fct_warning_escalations values (?, ?, ?, ?, ?, ?)", steps)
+    con.executemany(
+        "insert into vitals.fct_warning_escalations values (?, ?, ?, ?, ?, ?, ?)", steps
+    )
     return con
 
 
@@ -130,10 +133,10 @@ def test_recall_counts_an_incident_only_when_every_expected_area_reached_its_lev
     assert report.recall == 0.5
 
 
-def test_delay_runs_from_the_start_to_the_end_of_the_first_warning_period(report):
+def test_delay_runs_from_the_start_to_when_the_data_showed_the_first_warning(report):
     storm, meter = report.expectations
     assert storm.delay_hours == 1.0  # 蓝 in the 15:00 hour, known at 16:00
-    assert meter.delay_hours == 3.0  # 黄 in the 04:00 hour, known at 05:00
+    assert meter.delay_hours == 2.33  # 黄 tipped at 04:20
     assert not meter.on_time  # 红 at 06:00, by was 05:00
     assert report.on_time == 0.0
 

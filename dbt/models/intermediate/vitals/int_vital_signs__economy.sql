@@ -64,7 +64,9 @@ registrations as (
     select
         street_code,
         grid_code,
-        established_date as report_date
+        established_date as report_date,
+        -- A registration is dated, not timed: it counts at the day's end.
+        cast(null as timestamp) as report_at
     from dim_enterprises
 
 ),
@@ -123,7 +125,8 @@ price_deviation as (
             "market_name || ' ' || commodity_name || ' ' || cast(price_yuan as varchar) || '元'",
             'price_yuan / mean_price_28d',
             'market_code || commodity_name',
-        ) }} as detail
+        ) }} as detail,
+        cast(null as timestamp[]) as event_times
     from price_areas
     group by all
 
@@ -138,7 +141,8 @@ final as (
         district_code as subject_code,
         hour_at as period_start,
         cast(footfall as double) as value,
-        district_name as detail
+        district_name as detail,
+        cast(null as timestamp[]) as event_times
     from flows
     union all
     select
@@ -148,7 +152,8 @@ final as (
         district_code as subject_code,
         cast(flow_date as timestamp) as period_start,
         cast(sum(sales_yuan) as double) as value,
-        any_value(district_name) as detail
+        any_value(district_name) as detail,
+        cast(null as timestamp[]) as event_times
     from flows
     group by street_code, district_code, flow_date
     union all
@@ -161,7 +166,8 @@ final as (
         '-' as subject_code,
         period_start,
         round(deviation_pct, 1) as value,
-        detail
+        detail,
+        cast(null as timestamp[]) as event_times
     from price_deviation
 
 )

@@ -46,7 +46,8 @@ final as (
         '-' as subject_code,
         hour_at as period_start,
         cast(aqi as double) as value,
-        primary_pollutant as detail
+        primary_pollutant as detail,
+        cast(null as timestamp[]) as event_times
     from fct_air_quality_hourly
     where area_level in ('district', 'street')
     union all
@@ -58,7 +59,8 @@ final as (
         cast(stat_date as timestamp) as period_start,
         -- A daily value needs 20 valid hours (GB 3095-2012 data validity); fewer: no value.
         case when has_enough_valid_hours then cast(aqi as double) end as value,
-        primary_pollutant as detail
+        primary_pollutant as detail,
+        cast(null as timestamp[]) as event_times
     from fct_air_quality_daily
     where area_level in ('district', 'street')
     union all
@@ -69,7 +71,8 @@ final as (
         '-' as subject_code,
         cast(stat_date as timestamp) as period_start,
         case when has_enough_valid_hours then round(pm25_24h_ug_m3, 1) end as value,
-        cast(null as varchar) as detail
+        cast(null as varchar) as detail,
+        cast(null as timestamp[]) as event_times
     from fct_air_quality_daily
     where area_level in ('district', 'street')
     union all

@@ -105,7 +105,8 @@ repeat_complaints as (
     select
         fct_hotline_orders.street_code,
         fct_hotline_orders.grid_code,
-        fct_hotline_orders.accepted_date as report_date
+        fct_hotline_orders.accepted_date as report_date,
+        fct_hotline_orders.accepted_at as report_at
     from int_hotline_order_repeats
     inner join fct_hotline_orders
         on int_hotline_order_repeats.order_id = fct_hotline_orders.order_id
@@ -176,7 +177,8 @@ silence_hours as (
         hour_at as period_start,
         max(silent_hours) as silent_hours,
         string_agg(device_id || '(' || silent_hours || 'h)', ',' order by silent_hours desc, device_id asc)
-        filter (where silent_hours >= 10) as detail
+        filter (where silent_hours >= 10) as detail,
+        cast(null as timestamp[]) as event_times
     from silence_areas
     group by area_level, area_code, hour_at
 
@@ -195,7 +197,8 @@ final as (
             when due_orders >= {{ var('vital_rate_min_orders') }}
                 then round(100.0 * replied_on_time_orders / due_orders, 1)
         end as value,
-        cast(replied_on_time_orders as varchar) || '/' || cast(due_orders as varchar) as detail
+        cast(replied_on_time_orders as varchar) || '/' || cast(due_orders as varchar) as detail,
+        cast(null as timestamp[]) as event_times
     from kpi_weeks
     union all
     select
@@ -208,7 +211,8 @@ final as (
             when callback_orders >= {{ var('vital_rate_min_orders') }}
                 then round(100.0 * satisfied_orders / callback_orders, 1)
         end as value,
-        cast(satisfied_orders as varchar) || '/' || cast(callback_orders as varchar) as detail
+        cast(satisfied_orders as varchar) || '/' || cast(callback_orders as varchar) as detail,
+        cast(null as timestamp[]) as event_times
     from kpi_weeks
     union all
     {{ daily_report_counts('LIV_REPEAT_COMPLAINTS', 'repeat_complaints', ['district', 'street']) }}
@@ -222,7 +226,8 @@ final as (
         '-' as subject_code,
         period_start,
         cast(silent_hours as double) as value,
-        detail
+        detail,
+        cast(null as timestamp[]) as event_times
     from silence_hours
 
 )

@@ -35,6 +35,7 @@ orders as (
         street_code,
         grid_code,
         accepted_date as report_date,
+        accepted_at as report_at,
         request_type in ('投诉', '举报') as is_complaint
     from fct_hotline_orders
 
@@ -62,7 +63,8 @@ complaint_share as (
         day_spine.period_start,
         round(100.0 * count(*) filter (where order_areas.is_complaint) / nullif(count(order_areas.report_date), 0), 1)
             as value,
-        cast(count(order_areas.report_date) as varchar) || '件诉求' as detail
+        cast(count(order_areas.report_date) as varchar) || '件诉求' as detail,
+        cast(null as timestamp[]) as event_times
     from day_spine
     left join order_areas
         on
@@ -105,7 +107,8 @@ topic_spikes as (
         topic_days.topic_code as subject_code,
         topic_days.period_start,
         cast(coalesce(topic_counts.order_count, 0) as double) as value,
-        topic_days.topic_name as detail
+        topic_days.topic_name as detail,
+        cast(null as timestamp[]) as event_times
     from topic_days
     left join topic_counts
         on

@@ -113,7 +113,8 @@ final as (
         '-' as subject_code,
         period_start,
         round(speed_kmh, 1) as value,
-        cast(segment_count as varchar) || '个路段' as detail
+        cast(segment_count as varchar) || '个路段' as detail,
+        cast(null as timestamp[]) as event_times
     from road_hours
     union all
     select
@@ -136,7 +137,8 @@ final as (
             end,
             1
         ) as value,
-        '行程时间比 ' || cast(round(extra_travel_time + 1, 2) as varchar) as detail
+        '行程时间比 ' || cast(round(extra_travel_time + 1, 2) as varchar) as detail,
+        cast(null as timestamp[]) as event_times
     from road_hours
     union all
     select
@@ -146,7 +148,8 @@ final as (
         '-' as subject_code,
         period_start,
         round(congested_share, 1) as value,
-        cast(segment_count as varchar) || '个路段' as detail
+        cast(segment_count as varchar) || '个路段' as detail,
+        cast(null as timestamp[]) as event_times
     from road_hours
     union all
     {{ daily_report_counts('TRA_PARKING_REPORTS', 'parking_reports', ['district', 'street']) }}

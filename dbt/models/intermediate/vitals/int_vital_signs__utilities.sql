@@ -77,7 +77,8 @@ ponding as (
         max(depth_cm) as value,
         -- The deepest underpass; none named while all are dry.
         case when max(depth_cm) > 0 then {{ arg_max_stable('underpass_name', 'depth_cm', 'underpass_name') }} end
-            as detail
+            as detail,
+        cast(null as timestamp[]) as event_times
     from sensor_areas
     group by area_level, area_code, hour_at
 

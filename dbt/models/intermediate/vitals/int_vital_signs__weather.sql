@@ -129,7 +129,8 @@ final as (
         '-' as subject_code,
         period_start,
         round(rainfall_mm, 1) as value,
-        wettest_1h_gauge as detail
+        wettest_1h_gauge as detail,
+        cast(null as timestamp[]) as event_times
     from rain
     union all
     select
@@ -139,7 +140,8 @@ final as (
         '-' as subject_code,
         period_start,
         round(rainfall_3h_mm, 1) as value,
-        wettest_3h_gauge as detail
+        wettest_3h_gauge as detail,
+        cast(null as timestamp[]) as event_times
     from rain
     union all
     select
@@ -149,7 +151,8 @@ final as (
         '-' as subject_code,
         period_start,
         round(rainfall_6h_mm, 1) as value,
-        wettest_6h_gauge as detail
+        wettest_6h_gauge as detail,
+        cast(null as timestamp[]) as event_times
     from rain
     union all
     select
@@ -159,7 +162,8 @@ final as (
         '-' as subject_code,
         period_start,
         temperature_max_c as value,
-        hottest_station as detail
+        hottest_station as detail,
+        cast(null as timestamp[]) as event_times
     from station_days
     union all
     select
@@ -169,7 +173,8 @@ final as (
         '-' as subject_code,
         hour_at as period_start,
         wind_speed_ms as value,
-        windiest_station as detail
+        windiest_station as detail,
+        cast(null as timestamp[]) as event_times
     from station_hours
 
 )

@@ -166,6 +166,7 @@ final as (
         value,
         detail,
         level,
+        occurred_at,
         direction,
         is_alarm,
         is_clear,

@@ -64,6 +64,7 @@ unioned as (
             period_start,
             cast(value as double) as value,
             detail,
+            event_times,
             '{{ model }}' as source_model
         from {{ model }}
         {%- if not loop.last %}
@@ -202,10 +203,10 @@ with_spread as (
         case
             when baseline_median is not null
                 then greatest(
-                    robust_spread,
-                    sigma_floor,
-                    case when unit in ('count', 'devices') then sqrt(greatest(baseline_median, 0)) else 0 end
-                )
+                        robust_spread,
+                        sigma_floor,
+                        case when unit in ('count', 'devices') then sqrt(greatest(baseline_median, 0)) else 0 end
+                    )
         end as baseline_spread,
         case when direction = 'higher_is_worse' then 1 else -1 end as worse_sign
     from with_baseline
@@ -229,7 +230,7 @@ with_thresholds as (
             case
                 when threshold_kind = 'baseline_sigma'
                     then coalesce(threshold_blue, threshold_yellow, threshold_orange, threshold_red)
-                    * baseline_spread
+                        * baseline_spread
                 else
                     baseline_median
                     * (coalesce(threshold_blue, threshold_yellow, threshold_orange, threshold_red) - 1)
@@ -265,18 +266,34 @@ guarded as (
                         then raw_threshold_{{ colour }}
                     when direction = 'higher_is_worse'
                         then greatest(
-                            baseline_median + widening * (raw_threshold_{{ colour }} - baseline_median),
-                            coalesce(threshold_guard, '-infinity'::double)
-                        )
+                                baseline_median + widening * (raw_threshold_{{ colour }} - baseline_median),
+                                coalesce(threshold_guard, cast('-infinity' as double))
+                            )
                     else least(
-                        baseline_median + widening * (raw_threshold_{{ colour }} - baseline_median),
-                        coalesce(threshold_guard, 'infinity'::double)
-                    )
+                            baseline_median + widening * (raw_threshold_{{ colour }} - baseline_median),
+                            coalesce(threshold_guard, cast('infinity' as double))
+                        )
                 end,
                 4
             ) as level_threshold_{{ colour }}{% if not loop.last %},{% endif %}
         {% endfor %}
     from widened
+
+),
+
+levelled as (
+
+    select
+        *,
+        case
+            when value is null then null
+            when threshold_kind <> 'fixed' and baseline_median is null then null
+            {% for colour, number in levels | reverse %}
+                when {{ vital_threshold_reached('level_threshold_' ~ colour) }} then {{ number }}
+            {% endfor %}
+            else 0
+        end as level
+    from guarded
 
 ),
 
@@ -301,17 +318,36 @@ final as (
         {% for colour, _ in levels %}
             level_threshold_{{ colour }} as threshold_{{ colour }},
         {% endfor %}
+        level,
+        -- When the level was reached within the period, for counts of timed events (alarms,
+        -- reports): the time of the event that brought the count to the level's threshold
+        -- (the k-th, k = ⌈threshold⌉, or ⌊threshold⌋ + 1 when strict). Null otherwise: the
+        -- level is known when the period's data is complete.
         case
-            when value is null then null
-            when threshold_kind <> 'fixed' and baseline_median is null then null
-            {% for colour, number in levels | reverse %}
-                when {{ vital_threshold_reached('level_threshold_' ~ colour) }} then {{ number }}
-            {% endfor %}
-            else 0
-        end as level,
+            when level >= 1 and direction = 'higher_is_worse' and event_times is not null
+                then event_times[
+                        cast(
+                            greatest(
+                                case
+                                    when is_inclusive then ceil(reached_threshold) else floor(reached_threshold) + 1
+                                end,
+                                1
+                            ) as bigint
+                        )
+                    ]
+        end as occurred_at,
         source_model
 
-    from guarded
+    from (
+        select
+            *,
+            case level
+                {% for colour, number in levels %}
+                    when {{ number }} then level_threshold_{{ colour }}
+                {% endfor %}
+            end as reached_threshold
+        from levelled
+    ) as with_reached
 
 )
 

@@ -2,6 +2,10 @@
     预警升级: the moments a warning opened or reached a higher level than before. One row per
     (warning_id, level). The notifier sends one message per row (de-duplicated on
     warning_id and level), and 橙 or 红 rows open 吹哨 orders.
+
+    `reached_at` is the start of the period that reached the level; `known_at` is when the
+    data showed it: the time of the alarm or report that brought a count to the threshold,
+    else the end of the period (its data complete).
 -#}
 with
 
@@ -44,6 +48,7 @@ steps as (
         episode_number,
         level,
         min(period_start) as reached_at,
+        coalesce(arg_min_null(occurred_at, period_start), arg_min(period_end, period_start)) as known_at,
         -- The value and detail of the period that reached the level, even when null.
         arg_min_null(value, period_start) as value,
         arg_min_null(detail, period_start) as detail,
@@ -75,6 +80,7 @@ final as (
         case steps.level when 1 then '蓝' when 2 then '黄' when 3 then '橙' when 4 then '红' end
             as level_name,
         steps.reached_at,
+        steps.known_at,
         steps.value,
         steps.detail,
         events.whistle_matter_code,

@@ -2,8 +2,16 @@
     数字吹哨工单: a work order for every warning that reaches 橙 or 红 at the indicator's
     finest area level (grid where the indicator has grids, otherwise street; district-wide
     warnings do not whistle). It is routed through the 派单字典 rule in force on the day it
-    opens (responsible unit and time limit in working days) and is closed when its warning
-    closes, i.e. when the indicator is back to normal. One row per order.
+    opens (responsible unit; time limit in hours for the level it opened at). Until the
+    disposal system reports back, an order counts as handled when its warning has closed, at
+    the end of the warning's last period in alarm (when the indicator was back to normal;
+    the warning itself stays open for its hysteresis clear periods). One row per order.
+
+    The order opens when the data showed the level (`known_at` of the escalation: the alarm
+    or report that brought a count to its threshold, else the end of the period), so a storm
+    at 15:00 opens its order at about 15:00, not at midnight, and an hourly alarm at 01:07 at
+    01:07. It is due `red_limit_hours` or `orange_limit_hours` later (派单字典); a rule
+    without hour limits falls back to its working days.
 
     Status as of the data's last period (`as_of_at`): 处置中 (open, within its limit), 已超期
     (open past its deadline), 已办结 (closed in time), 超期办结 (closed late).
@@ -62,6 +70,10 @@ routed as (
         dispatch_rules.matter_name,
         dispatch_rules.dispatch_level,
         dispatch_rules.time_limit_workdays,
+        case whistles.level
+            when 4 then dispatch_rules.red_limit_hours
+            else dispatch_rules.orange_limit_hours
+        end as time_limit_hours,
         dispatch_rules.co_unit_codes,
         case
             when dispatch_rules.primary_unit_code = 'S00' then 'S' || whistles.street_code
@@ -71,15 +83,15 @@ routed as (
     left join dispatch_rules
         on
             whistles.whistle_matter_code = dispatch_rules.matter_code
-            and cast(whistles.reached_at as date) >= dispatch_rules.valid_from
-            and (dispatch_rules.valid_to is null or cast(whistles.reached_at as date) < dispatch_rules.valid_to)
+            and cast(whistles.known_at as date) >= dispatch_rules.valid_from
+            and (dispatch_rules.valid_to is null or cast(whistles.known_at as date) < dispatch_rules.valid_to)
 
 ),
 
 routed_orders as (
 
     select
-        'CS' || strftime(routed.reached_at, '%Y%m%d%H') || '-' || substr(md5(routed.warning_id), 1, 8)
+        'CS' || strftime(routed.known_at, '%Y%m%d%H') || '-' || substr(md5(routed.warning_id), 1, 8)
             as whistle_order_id,
         routed.warning_id,
         routed.indicator_code,
@@ -92,7 +104,7 @@ routed_orders as (
         routed.street_code,
         routed.grid_code,
         routed.subject_code,
-        routed.reached_at as opened_at,
+        routed.known_at as opened_at,
         routed.level as opened_level,
         events.peak_level,
         events.peak_level_name,
@@ -106,8 +118,12 @@ routed_orders as (
         coalesce(dim_departments.department_name, dim_streets.street_name || '办事处') as responsible_unit_name,
         routed.co_unit_codes,
         routed.time_limit_workdays,
-        {{ add_working_days('routed.reached_at', 'routed.time_limit_workdays') }} as due_at,
-        events.closed_at,
+        routed.time_limit_hours,
+        coalesce(
+            routed.known_at + to_hours(routed.time_limit_hours),
+            {{ add_working_days('routed.known_at', 'routed.time_limit_workdays') }}
+        ) as due_at,
+        case when events.closed_at is not null then events.last_alarm_at end as closed_at,
         events.as_of_at
 
     from routed
