@@ -365,6 +365,8 @@ def _prices(config: Config, day: date) -> list[list[object]]:
                 season = 1.12
             price = float(item["base_price_yuan"]) * market_factor[m] * drift * season
             price *= rng.lognormal(0, 0.02) * (1.2 if shock and code in LEAFY else 1.0)
+            if _is_price_spike(plan, day, market["market_code"], code):
+                price *= incidents.PRICE_FACTOR
             rows.append(
                 [
                     market["market_code"],
@@ -377,6 +379,15 @@ def _prices(config: Config, day: date) -> list[list[object]]:
                 ]
             )
     return rows
+
+
+def _is_price_spike(plan: incidents.Plan, day: date, market: str, commodity: str) -> bool:
+    """The planted price spike: one commodity at one market for a few days."""
+    return (
+        day in plan.price_days
+        and market == plan.price_market
+        and commodity == incidents.PRICE_COMMODITY
+    )
 
 
 def generate_business(config: Config) -> dict[str, object]:
@@ -452,7 +463,10 @@ def generate_business(config: Config) -> dict[str, object]:
         prices = _prices(config, day)
         name = f"菜价_{stamp}.csv"
         k = fault_count(rate, len(prices))
-        picks = rng.sample(range(len(prices)), min(3 * k, len(prices)))
+        plan = incidents.plan(config)
+        # The planted spike's row is never faulted: the backtest expects it.
+        eligible = [i for i, r in enumerate(prices) if not _is_price_spike(plan, day, r[0], r[2])]
+        picks = rng.sample(eligible, min(3 * k, len(eligible)))
         malformed, zero, unknown = picks[:k], picks[k : 2 * k], picks[2 * k : 3 * k]
         for i in zero:
             prices[i][5] = "0.00"

@@ -365,6 +365,16 @@ def _day_orders(
             for _ in range(max(2, round(base * config.scale))):
                 seconds = rng.uniform(11, 23) * 3600
                 plans.append((seconds, matter, None, incidents.HEAT_WAVE))
+    if in_window and day == plan.outage_day:
+        # A cable fault: one street's residents call about the power cut.
+        for _ in range(max(6, round(incidents.OUTAGE_ORDERS * config.scale))):
+            seconds = rng.uniform(*incidents.OUTAGE_HOURS) * 3600
+            plans.append((seconds, "060102", (plan.outage_street,), incidents.OUTAGE))
+    if in_window and day == plan.topic_day:
+        # A chain's bad batch: food-safety complaints from all over the district.
+        for _ in range(max(6, round(incidents.TOPIC_ORDERS * config.scale))):
+            seconds = rng.uniform(*incidents.TOPIC_HOURS) * 3600
+            plans.append((seconds, incidents.TOPIC_MATTER, None, incidents.TOPIC_SPIKE))
     plans.sort(key=lambda p: p[0])
 
     orders: list[Order] = []
@@ -483,6 +493,14 @@ def generate_hotline(config: Config, encoding_day: date | None) -> dict[str, obj
             "hotline_extra_orders": counters.get(incidents.HEAT_WAVE, 0),
             "hotline_matters": ["060102", "100101"],
             "days": [d.isoformat() for d in plan.heat_days],
+        },
+        incidents.OUTAGE: {
+            "hotline_extra_orders": counters.get(incidents.OUTAGE, 0),
+            "hotline_matters": ["060102"],
+        },
+        incidents.TOPIC_SPIKE: {
+            "hotline_extra_orders": counters.get(incidents.TOPIC_SPIKE, 0),
+            "hotline_matters": [incidents.TOPIC_MATTER],
         },
     }
     return result

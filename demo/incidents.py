@@ -1,7 +1,10 @@
-"""The five planted incidents: when and where they happen, and what downstream should see.
+"""The planted incidents: when and where they happen, and what downstream should see.
 
-Days are placed at fixed fractions of the window (``floor(f × days)``) so that every incident
-fits in a window of three days and moves predictably with longer ones. Each source module
+Ten kinds are planted on purpose (storm, heat, festival, charger cluster, silent meter,
+power outage, food-safety complaint spike, road congestion, pollution episode, price spike);
+every fire and elevator entrapment the IoT source draws is listed too. Days are placed at
+fixed fractions of the window (``floor(f × days)``) so that every incident fits in a window
+of three days and moves predictably with longer ones. Each source module
 asks this plan whether a day or device is affected and reports back what it actually wrote
 (peak values, record counts), which ends up under ``details`` in the manifest.
 """
@@ -13,7 +16,9 @@ from datetime import date, datetime, time, timedelta
 from functools import cache
 
 from demo.common import Config, fmt_ts, py_rng
+from demo.workdays import is_workday
 from demo.world import STORM_STREETS, ebike_incident_grid, geo, registry
+from ingestion import reference
 
 RAINSTORM = "rainstorm"
 HEAT_WAVE = "heat_wave"
@@ -22,6 +27,11 @@ EBIKE = "ebike_charging_alarm"
 WATER_METER = "water_meter_silent"
 FIRE = "fire"
 ENTRAPMENT = "elevator_entrapment"
+OUTAGE = "power_outage"
+TOPIC_SPIKE = "complaint_topic_spike"
+CONGESTION = "road_congestion"
+POLLUTION = "pollution_episode"
+PRICE_SPIKE = "price_spike"
 
 NAMES_ZH = {
     RAINSTORM: "暴雨",
@@ -31,6 +41,11 @@ NAMES_ZH = {
     WATER_METER: "独居老人水表静默",
     FIRE: "火警",
     ENTRAPMENT: "电梯困人",
+    OUTAGE: "片区停电",
+    TOPIC_SPIKE: "食品安全诉求激增",
+    CONGESTION: "道路拥堵",
+    POLLUTION: "大气污染过程",
+    PRICE_SPIKE: "菜价异常上涨",
 }
 # Critical single events: the indicator each must raise in its grid, at what level.
 CRITICAL = {FIRE: ("SAF_FIRE_CONFIRMED", "红"), ENTRAPMENT: ("SAF_ELEVATOR_TRAPPED", "橙")}
@@ -47,6 +62,18 @@ METER_SILENT_HOURS = 36
 METER_SILENT_FROM = 9  # 09:00 on the start day
 DISTRICT_CODE = "310106"  # 静安区, the area code of district-wide indicators
 FESTIVAL_STREETS = ("310106012000", "310106013000")  # the streets of BD01 and BD02
+OUTAGE_HOURS = (10, 14)  # the outage's reports come in 10:00–13:59
+OUTAGE_ORDERS = 30  # extra 停电 orders at scale 1.0 (a street's usual day: one or two)
+TOPIC_MATTER, TOPIC_CODE = "070103", "T18"  # 食品安全: a canteen's food poisoning
+TOPIC_ORDERS = 45  # extra orders at scale 1.0 (the topic's usual day: about 23)
+TOPIC_HOURS = (9, 21)
+CONGESTION_HOURS = (17, 20)  # a crash on the evening rush: 17:00–19:59
+CONGESTION_SPEED = 0.25  # the street's segments crawl at a quarter of their speed
+POLLUTION_HOURS = 36  # from 06:00, PM2.5 and PM10 nine times their usual level
+POLLUTION_FACTOR = 9.0
+PRICE_DAYS = 3
+PRICE_FACTOR = 1.8  # one commodity at one market, 80 % above its usual price
+PRICE_COMMODITY = "C01"  # 青菜
 
 
 @dataclass(frozen=True)
@@ -61,6 +88,14 @@ class Plan:
     ebike_devices: tuple[str, ...]
     meter_device: str | None
     meter_start: datetime | None
+    outage_day: date
+    outage_street: str
+    topic_day: date
+    congestion_day: date
+    congestion_street: str
+    pollution_start: datetime
+    price_days: tuple[date, ...]
+    price_market: str
 
     @property
     def rain_start(self) -> datetime:
@@ -83,6 +118,11 @@ class Plan:
         """True on a heat-wave day."""
         return day in self.heat_days
 
+    def pollution_factor(self, moment: datetime) -> float:
+        """How many times the usual particulate level the air holds at ``moment``."""
+        end = self.pollution_start + timedelta(hours=POLLUTION_HOURS)
+        return POLLUTION_FACTOR if self.pollution_start <= moment < end else 1.0
+
     def storm_devices(self, config: Config) -> list[str]:
         """Rain gauges and ponding sensors in the storm streets."""
         reg = registry(config.seed, config.scale, config.start)
@@ -103,6 +143,16 @@ class Plan:
         first, last = self.meter_start, self.meter_end
         if self.meter_device and first and last and first.date() <= day <= last.date():
             devices.add(self.meter_device)
+        reg = registry(config.seed, config.scale, config.start)
+        if day == self.congestion_day:
+            devices.update(
+                reg.ids[i]
+                for i in reg.of_type("road_segment")
+                if reg.street_codes[i] == self.congestion_street
+            )
+        episode = self.pollution_start.date()
+        if episode <= day <= (self.pollution_start + timedelta(hours=POLLUTION_HOURS)).date():
+            devices.update(reg.ids[i] for i in reg.of_type("air_station"))
         return devices
 
 
@@ -144,6 +194,13 @@ def plan(config: Config) -> Plan:
             meter_device = rng.choice(meters)
             start_day = window[min(_index(n, 0.6), n - 2)]
             meter_start = datetime.combine(start_day, time(METER_SILENT_FROM))
+    rng = py_rng(config.seed, "incident", "places")
+    quiet = [s["street_code"] for s in geo().streets if s["street_code"] not in STORM_STREETS]
+    busy = {rain_day, *heat_days}
+    workdays = [d for d in window if is_workday(d) and d not in busy] or list(window)
+    congestion_day = min(workdays, key=lambda d: (abs((d - window[_index(n, 0.35)]).days), d))
+    markets = [m["market_code"] for m in reference.load("wet_markets")]
+    price_first = min(_index(n, 0.78), n - min(n, PRICE_DAYS))
     return Plan(
         rain_day=rain_day,
         heat_days=heat_days,
@@ -153,7 +210,23 @@ def plan(config: Config) -> Plan:
         ebike_devices=ebike_devices,
         meter_device=meter_device,
         meter_start=meter_start,
+        outage_day=_away_from(window, _index(n, 0.4), busy),
+        outage_street=rng.choice(quiet),
+        topic_day=_away_from(window, _index(n, 0.45), busy),
+        congestion_day=congestion_day,
+        congestion_street=rng.choice(quiet),
+        pollution_start=datetime.combine(
+            _away_from(window, min(_index(n, 0.85), max(n - 2, 0)), busy), time(6)
+        ),
+        price_days=tuple(window[price_first : price_first + PRICE_DAYS]),
+        price_market=rng.choice(markets),
     )
+
+
+def _away_from(window: list[date], index: int, busy: set[date]) -> date:
+    """The day at ``index``, or the nearest after (then before) it that is not ``busy``."""
+    order = list(range(index, len(window))) + list(range(index - 1, -1, -1))
+    return next((window[i] for i in order if window[i] not in busy), window[index])
 
 
 def manifest(config: Config, details: dict[str, dict[str, object]]) -> list[dict[str, object]]:
@@ -208,6 +281,7 @@ def manifest(config: Config, details: dict[str, dict[str, object]]) -> list[dict
                 "devices": [p.meter_device],
             }
         )
+    entries += _planted_late(config, p)
     entries += critical_events(config)
     expected = expectations(config)
     for entry in entries:
@@ -216,6 +290,61 @@ def manifest(config: Config, details: dict[str, dict[str, object]]) -> list[dict
         entry["details"] = dict(sorted(details.get(kind, {}).items()))
         entry.setdefault("expect", expected.get(kind, []))
     return entries
+
+
+def _planted_late(config: Config, p: Plan) -> list[dict[str, object]]:
+    """The outage, the topic spike, the congestion, the pollution episode and the price spike."""
+    all_streets = [s["street_code"] for s in geo().streets]
+    market = next(m for m in reference.load("wet_markets") if m["market_code"] == p.price_market)
+
+    def at(day: date, hour: int) -> str | None:
+        return fmt_ts(datetime.combine(day, time(hour)))
+
+    return [
+        {
+            "kind": OUTAGE,
+            "start": at(p.outage_day, OUTAGE_HOURS[0]),
+            "end": at(p.outage_day, OUTAGE_HOURS[1]),
+            "streets": [p.outage_street],
+            "grids": [],
+            "devices": [],
+        },
+        {
+            "kind": TOPIC_SPIKE,
+            "start": at(p.topic_day, TOPIC_HOURS[0]),
+            "end": at(p.topic_day, TOPIC_HOURS[1]),
+            "streets": all_streets,
+            "grids": [],
+            "devices": [],
+            "topic": TOPIC_CODE,
+        },
+        {
+            "kind": CONGESTION,
+            "start": at(p.congestion_day, CONGESTION_HOURS[0]),
+            "end": at(p.congestion_day, CONGESTION_HOURS[1]),
+            "streets": [p.congestion_street],
+            "grids": [],
+            "devices": [],
+        },
+        {
+            "kind": POLLUTION,
+            "start": fmt_ts(p.pollution_start),
+            "end": fmt_ts(p.pollution_start + timedelta(hours=POLLUTION_HOURS)),
+            "streets": all_streets,
+            "grids": [],
+            "devices": [],
+        },
+        {
+            "kind": PRICE_SPIKE,
+            "start": at(p.price_days[0], 0),
+            "end": fmt_ts(datetime.combine(p.price_days[-1] + timedelta(days=1), time())),
+            "streets": [market["street_code"]],
+            "grids": [],
+            "devices": [],
+            "market": p.price_market,
+            "commodity": PRICE_COMMODITY,
+        },
+    ]
 
 
 def critical_events(config: Config) -> list[dict[str, object]]:
@@ -315,6 +444,59 @@ def expectations(config: Config) -> dict[str, list[dict[str, object]]]:
             )
         ],
         WATER_METER: [],
+        # 30 extra 停电 reports against a usual one or two: 橙 is the usual + 4 × 1.5.
+        OUTAGE: [
+            _expect(
+                "UTI_POWER_OUTAGE_REPORTS",
+                "street",
+                [p.outage_street],
+                "橙",
+                datetime.combine(p.outage_day, time()),
+            )
+        ],
+        # 45 extra 食品安全 orders on a usual 23 (Poisson spread ≈ 4.8): 橙 at 6 spreads.
+        TOPIC_SPIKE: [
+            {
+                **_expect(
+                    "OPI_TOPIC_SPIKE",
+                    "district",
+                    [DISTRICT_CODE],
+                    "橙",
+                    datetime.combine(p.topic_day, time()),
+                ),
+                "subject": TOPIC_CODE,
+            }
+        ],
+        # The street's segments at a quarter of their rush-hour speed: below 10 km/h.
+        CONGESTION: [
+            _expect(
+                "TRA_ROAD_SPEED",
+                "street",
+                [p.congestion_street],
+                "橙",
+                datetime.combine(p.congestion_day, time(CONGESTION_HOURS[0])),
+            )
+        ],
+        # PM2.5 of 190–240 µg/m³ at every station: IAQI 200–300 (重度污染).
+        POLLUTION: [
+            _expect("ENV_AQI_HOURLY", "district", [DISTRICT_CODE], "橙", p.pollution_start)
+        ],
+        # 80 % above the commodity's 28-day mean: ECO_MARKET_PRICE_DEVIATION 橙 at 60 %.
+        PRICE_SPIKE: [
+            _expect(
+                "ECO_MARKET_PRICE_DEVIATION",
+                "street",
+                [
+                    next(
+                        m["street_code"]
+                        for m in reference.load("wet_markets")
+                        if m["market_code"] == p.price_market
+                    )
+                ],
+                "橙",
+                datetime.combine(p.price_days[0], time()),
+            )
+        ],
     }
     if p.meter_device and p.meter_start:
         grid = str(reg.row(p.meter_device)["grid_code"])

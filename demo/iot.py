@@ -398,6 +398,17 @@ def _air(d: _Day) -> None:
     pm25 = base * washout * (0.85 + 0.3 * traffic) * station * rng.lognormal(0, 0.08, (n, 24))
     sun = np.clip(np.sin(np.pi * (np.arange(24) - 9) / 12), 0, None)
     o3 = (30 + 140 * sun * (1 - 0.6 * winter)) * np.where(rain > 0.05, 0.6, 1.0)
+    plan = incidents.plan(d.config)
+    midnight = datetime.combine(d.plan.day, datetime.min.time())
+    episode = np.array(
+        [plan.pollution_factor(midnight + timedelta(hours=h)) > 1 for h in range(24)]
+    )
+    if episode.any():
+        # A pollution episode: 190–240 µg/m³ everywhere (重度污染), whatever the weather.
+        pm25[:, episode] = rng.uniform(190, 240, (n, int(episode.sum()))) * station
+        d.details[incidents.POLLUTION] = {
+            f"pm25_max_{d.plan.day.isoformat()}": float(np.round(pm25[:, episode].max(), 1))
+        }
     d.arrays["air_station", "pm25"] = np.round(pm25, 1)
     d.arrays["air_station", "pm10"] = np.round(pm25 * rng.uniform(1.5, 1.9, (n, 24)) + 5, 1)
     d.arrays["air_station", "so2"] = np.round(6 + 3 * winter + rng.gamma(2, 0.6, (n, 24)), 1)
@@ -475,6 +486,14 @@ def _roads(d: _Day) -> None:
     if d.storm:
         window = slice(incidents.RAIN_START_HOUR * 12, (incidents.RAIN_START_HOUR + 4) * 12)
         speed[d.in_storm_streets("road_segment"), window] *= 0.6
+    plan = incidents.plan(d.config)
+    if d.plan.day == plan.congestion_day:
+        first, last = incidents.CONGESTION_HOURS
+        street = (
+            np.array(d.reg.street_codes[d.reg.slices["road_segment"]]) == plan.congestion_street
+        )
+        speed[street, first * 12 : last * 12] *= incidents.CONGESTION_SPEED
+        d.details[incidents.CONGESTION] = {"segments": int(street.sum())}
     flow = capacity[:, None] * demand * (1 - 0.3 * congestion)
     d.arrays["road_segment", "speed_kmh"] = np.round(np.clip(speed, 3, 90), 1)
     d.arrays["road_segment", "flow_veh"] = np.round(np.clip(flow, 0, 1999))

@@ -287,7 +287,7 @@ def incidents_of(manifest: dict[str, Any]) -> list[Incident]:
 
 
 ESCALATIONS = """
-select indicator_code, area_level, area_code, level, reached_at, known_at, grain
+select indicator_code, area_level, area_code, subject_code, level, reached_at, known_at, grain
 from vitals.fct_warning_escalations as escalations
 inner join vitals.dim_indicators using (indicator_code)
 """
@@ -407,6 +407,7 @@ def _expectation(
             step
             for step in by_series.get((expect["indicator"], expect["area_level"], area_code), [])
             if _floor(incident.start, step["grain"]) <= step["reached_at"] < incident.window_end
+            and expect.get("subject") in (None, step["subject_code"])
         ]
         first = min(steps, key=lambda s: s["reached_at"], default=None)
         at_level = [s["reached_at"] for s in steps if s["level"] >= min_level]

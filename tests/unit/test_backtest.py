@@ -72,10 +72,12 @@ def _snapshot() -> duckdb.DuckDBPyConnection:
     con.execute(
         "create table vitals.fct_warning_escalations (warning_id varchar, "
         "indicator_code varchar, area_level varchar, area_code varchar, level integer, "
-        "reached_at timestamp, known_at timestamp)"
+        "reached_at timestamp, known_at timestamp, subject_code varchar default '-')"
     )
     con.executemany(
-        "insert into vitals.fct_warning_escalations values (?, ?, ?, ?, ?, ?, ?)", steps
+        "insert into vitals.fct_warning_escalations (warning_id, indicator_code, area_level, "
+        "area_code, level, reached_at, known_at) values (?, ?, ?, ?, ?, ?, ?)",
+        steps,
     )
     return con
 
@@ -164,3 +166,15 @@ def test_targets_report_each_figure_and_whether_it_holds(report):
     assert not targets["levels_monotone_outside"]["holds"]  # 橙 1 outside, 黄 0
     assert not report.targets_hold
     assert json.dumps(report.as_dict(), ensure_ascii=False)
+
+
+def test_an_expectation_with_a_subject_counts_only_that_subject_s_warnings():
+    # The storm's S1 warning has subject "-": expected as topic T18, it is not met.
+    manifest = _manifest()
+    storm = manifest["incidents"][0]
+    storm["expect"] = [{**storm["expect"][0], "areas": ["S1"], "subject": "T18"}]
+    report = backtest.score(_snapshot(), backtest.incidents_of(manifest), notify_min_level="黄")
+    assert not report.expectations[0].met
+    storm["expect"][0]["subject"] = "-"
+    report = backtest.score(_snapshot(), backtest.incidents_of(manifest), notify_min_level="黄")
+    assert report.expectations[0].met
