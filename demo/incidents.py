@@ -197,8 +197,12 @@ def plan(config: Config) -> Plan:
     rng = py_rng(config.seed, "incident", "places")
     quiet = [s["street_code"] for s in geo().streets if s["street_code"] not in STORM_STREETS]
     busy = {rain_day, *heat_days}
+    # Workdays, so that a baseline of eight workday peers exists from day 0.4 of 30 on.
     workdays = [d for d in window if is_workday(d) and d not in busy] or list(window)
-    congestion_day = min(workdays, key=lambda d: (abs((d - window[_index(n, 0.35)]).days), d))
+
+    def workday_near(fraction: float) -> date:
+        return min(workdays, key=lambda d: (abs((d - window[_index(n, fraction)]).days), d))
+
     markets = [m["market_code"] for m in reference.load("wet_markets")]
     price_first = min(_index(n, 0.78), n - min(n, PRICE_DAYS))
     return Plan(
@@ -210,10 +214,10 @@ def plan(config: Config) -> Plan:
         ebike_devices=ebike_devices,
         meter_device=meter_device,
         meter_start=meter_start,
-        outage_day=_away_from(window, _index(n, 0.4), busy),
+        outage_day=workday_near(0.5),
         outage_street=rng.choice(quiet),
-        topic_day=_away_from(window, _index(n, 0.45), busy),
-        congestion_day=congestion_day,
+        topic_day=workday_near(0.45),
+        congestion_day=workday_near(0.35),
         congestion_street=rng.choice(quiet),
         pollution_start=datetime.combine(
             _away_from(window, min(_index(n, 0.85), max(n - 2, 0)), busy), time(6)
