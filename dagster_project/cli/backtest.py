@@ -115,18 +115,27 @@ def _print_report(report: Any) -> None:
         )
     console.print(targets)
     expectations = Table(title="Planted incidents", title_justify="left")
-    for column in ("incident", "start", "indicator", "level", "areas met", "on time", "delay h"):
-        expectations.add_column(column)
+    for column in ("incident", "n", "indicator", "level", "met", "on time", "delay h (max)"):
+        expectations.add_column(column, justify="right" if column == "n" else "left")
+    groups: dict[tuple[str, str, str, str], list[Any]] = {}
     for item in report.expectations:
-        met = sum(1 for area in item.areas if area.reached_at is not None)
+        key = (item.kind, item.indicator, item.area_level, item.min_level)
+        groups.setdefault(key, []).append(item)
+    for (kind, indicator, area_level, level), items in groups.items():
+        delays = [i.delay_hours for i in items if i.delay_hours is not None]
+        met = sum(i.met for i in items)
+        on_time = sum(i.on_time for i in items)
+        first = items[0].incident_start
         expectations.add_row(
-            item.kind,
-            f"{item.incident_start:%m-%d %H:%M}",
-            f"{item.indicator} ({item.area_level})",
-            item.min_level,
-            f"{met}/{len(item.areas)}",
-            "yes" if item.on_time else "[red]no[/red]",
-            "—" if item.delay_hours is None else f"{item.delay_hours:g}",
+            kind if len(items) > 1 else f"{kind} {first:%m-%d %H:%M}",
+            str(len(items)),
+            f"{indicator} ({area_level})",
+            level,
+            f"{met}/{len(items)}" if met == len(items) else f"[red]{met}/{len(items)}[/red]",
+            f"{on_time}/{len(items)}"
+            if on_time == len(items)
+            else f"[red]{on_time}/{len(items)}[/red]",
+            f"{max(delays):g}" if delays else "—",
         )
     console.print(expectations)
     indicators = Table(title="Per indicator", title_justify="left")
