@@ -2,9 +2,9 @@
 
 Ten kinds are planted on purpose (storm, heat, festival, charger cluster, silent meter,
 power outage, food-safety complaint spike, road congestion, pollution episode, price spike);
-every fire and elevator entrapment the IoT source draws is listed too. Days are placed at
-fixed fractions of the window (``floor(f × days)``) so that every incident fits in a window
-of three days and moves predictably with longer ones. Each source module
+every fire, elevator entrapment and gas leak the IoT source draws is listed too. Days are
+placed at fixed fractions of the window (``floor(f × days)``) so that every incident fits in
+a window of three days and moves predictably with longer ones. Each source module
 asks this plan whether a day or device is affected and reports back what it actually wrote
 (peak values, record counts), which ends up under ``details`` in the manifest.
 """
@@ -27,6 +27,7 @@ EBIKE = "ebike_charging_alarm"
 WATER_METER = "water_meter_silent"
 FIRE = "fire"
 ENTRAPMENT = "elevator_entrapment"
+GAS_LEAK = "gas_leak"
 OUTAGE = "power_outage"
 TOPIC_SPIKE = "complaint_topic_spike"
 CONGESTION = "road_congestion"
@@ -41,6 +42,7 @@ NAMES_ZH = {
     WATER_METER: "独居老人水表静默",
     FIRE: "火警",
     ENTRAPMENT: "电梯困人",
+    GAS_LEAK: "燃气泄漏",
     OUTAGE: "片区停电",
     TOPIC_SPIKE: "食品安全诉求激增",
     CONGESTION: "道路拥堵",
@@ -48,7 +50,11 @@ NAMES_ZH = {
     PRICE_SPIKE: "菜价异常上涨",
 }
 # Critical single events: the indicator each must raise in its grid, at what level.
-CRITICAL = {FIRE: ("SAF_FIRE_CONFIRMED", "红"), ENTRAPMENT: ("SAF_ELEVATOR_TRAPPED", "橙")}
+CRITICAL = {
+    FIRE: ("SAF_FIRE_CONFIRMED", "红"),
+    ENTRAPMENT: ("SAF_ELEVATOR_TRAPPED", "橙"),
+    GAS_LEAK: ("SAF_GAS_ALARM", "红"),
+}
 
 RAIN_START_HOUR = 15  # heavy rain 15:00–18:59, the downpour in the 16:00 hour
 RAIN_PEAK_HOUR = 16
@@ -218,7 +224,11 @@ def plan(config: Config) -> Plan:
         outage_street=rng.choice(quiet),
         topic_day=workday_near(0.45),
         congestion_day=workday_near(0.35),
-        congestion_street=rng.choice(quiet),
+        # A street with road segments (a small scale has a few only).
+        congestion_street=rng.choice(
+            sorted({reg.street_codes[i] for i in reg.of_type("road_segment")} & set(quiet))
+            or quiet
+        ),
         pollution_start=datetime.combine(
             _away_from(window, min(_index(n, 0.85), max(n - 2, 0)), busy), time(6)
         ),
@@ -352,7 +362,7 @@ def _planted_late(config: Config, p: Plan) -> list[dict[str, object]]:
 
 
 def critical_events(config: Config) -> list[dict[str, object]]:
-    """Every fire and elevator entrapment of the window, one incident each.
+    """Every fire, elevator entrapment and gas leak of the window, one incident each.
 
     They are the generator's background events (``demo.iot`` draws them day by day), not
     planted on purpose, but each is ground truth: it must raise its critical indicator in

@@ -45,7 +45,7 @@ SOURCE = "iot"
 UNKNOWN_METRIC = "pm1"  # not in the contract's metric list → unknown_code
 METRIC_NAMES = (*METRICS, UNKNOWN_METRIC)
 M = {name: k for k, name in enumerate(METRIC_NAMES)}
-ALARMS = ("smoke_alarm", "overcurrent_alarm", "elevator_fault", "elevator_entrapment")
+ALARMS = ("smoke_alarm", "overcurrent_alarm", "elevator_fault", "elevator_entrapment", "gas_alarm")
 FLAGS = np.array([name in ALARMS for name in METRIC_NAMES])
 LOW = np.array([METRICS[m][2] if m in METRICS else 0.0 for m in METRIC_NAMES])
 HIGH = np.array([METRICS[m][3] if m in METRICS else 1e9 for m in METRIC_NAMES])
@@ -64,6 +64,7 @@ CADENCE = {
     "ponding_sensor": (FIVE_MIN, ("ponding_depth_cm",)),
     "road_segment": (FIVE_MIN, ("speed_kmh", "flow_veh")),
     "elevator": (HOUR, ("run_count",)),
+    "gas_detector": (HOUR, ("gas_lel_pct",)),
 }
 # Daily event rates at scale 1.0 (ASSUMPTION: order-of-magnitude guesses for 12,000 smoke
 # detectors, 4,000 elevators and 1,600 chargers). Most smoke alarms are nuisance (steam,
@@ -71,6 +72,7 @@ CADENCE = {
 # a district of a million people) also heats the detector by 3–6 °C within the hour.
 SMOKE_NUISANCE, SMOKE_FIRES, ELEVATOR_FAULTS, ENTRAPMENTS = 3.0, 0.3, 6.0, 1.2
 LONE_OVERCURRENTS = 2.0
+GAS_LEAKS = 0.1  # 2,000 home gas detectors: a leak every ten days or so
 DAILY_OFFLINE = 0.002  # share of mass-deployed devices that drop out for a day
 
 # Household water use in L/h by hour for one elderly person (≈ 120 L/day); zero is only
@@ -128,16 +130,17 @@ class DayPlan:
     fires: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def critical_events(self, reg: Registry) -> list[tuple[str, str, int]]:
-        """(kind, device id, time) of each fire and entrapment of the day, in time order."""
+        """(kind, device id, time) of each fire, entrapment and gas leak of the day, in order."""
         fires = set(self.fires.tolist())
         found = []
         for metric, kind in (
             ("smoke_alarm", incidents.FIRE),
             ("elevator_entrapment", incidents.ENTRAPMENT),
+            ("gas_alarm", incidents.GAS_LEAK),
         ):
             devices, times = self.events[metric]
             for device, at in zip(devices.tolist(), times.tolist(), strict=True):
-                if kind == incidents.ENTRAPMENT or device in fires:
+                if kind != incidents.FIRE or device in fires:
                     found.append((kind, reg.ids[device], int(at)))
         return sorted(found, key=lambda event: (event[2], event[1]))
 
@@ -166,7 +169,7 @@ def day_plan(config: Config, day: date) -> DayPlan:
     protected[incident_index] = True
     # Mass-deployed devices occasionally drop out for a day; infrastructure does not.
     mass = np.zeros(len(reg.ids), dtype=bool)
-    for t in ("smoke_detector", "ebike_charger", "water_meter", "elevator"):
+    for t in ("smoke_detector", "ebike_charger", "water_meter", "elevator", "gas_detector"):
         mass[reg.slices[t]] = True
     flip = mass & reg.reporting & ~protected & (rng.random(len(reg.ids)) < DAILY_OFFLINE)
     reporting = reg.reporting & ~flip
@@ -189,10 +192,14 @@ def day_plan(config: Config, day: date) -> DayPlan:
     for metric, rate in (("elevator_fault", ELEVATOR_FAULTS), ("elevator_entrapment", ENTRAPMENTS)):
         devices = pick("elevator", rate, protected)
         events[metric] = (devices, midnight + rng.integers(6 * HOUR, 86400, len(devices)))
-    # A fire's and an entrapment's readings are never faulted: the backtest expects them.
-    incident_index = np.union1d(
-        incident_index, np.concatenate([fires, events["elevator_entrapment"][0]])
-    ).astype(np.int64)
+    leaks = pick("gas_detector", GAS_LEAKS, protected)
+    # The detector alarms within ten minutes after the hourly reading that shows the gas.
+    leak_hour = rng.integers(0, 24, len(leaks))
+    events["gas_alarm"] = (leaks, midnight + leak_hour * HOUR + rng.integers(5, 600, len(leaks)))
+    # The readings of a fire, an entrapment and a leak are never faulted: the backtest
+    # expects them.
+    critical = [fires, events["elevator_entrapment"][0], leaks]
+    incident_index = np.union1d(incident_index, np.concatenate(critical)).astype(np.int64)
     lone = pick("ebike_charger", LONE_OVERCURRENTS, protected)
     lone_slots = rng.integers(72, 96, len(lone))  # 18:00–23:45, when bikes are plugged in
     over_devices, over_slots = [lone], [lone_slots]
@@ -386,6 +393,20 @@ def _water(d: _Day) -> None:
         d.details[incidents.HEAT_WAVE] = {"water_flow_factor": 1.25}
 
 
+def _gas(d: _Day) -> None:
+    """Home gas detectors: a trace of gas (0–2 %LEL); a leak reaches 25–60 %LEL in its hour.
+
+    The detector's first alarm level is at most 25 %LEL (GB 15322 practice 🟡).
+    """
+    n = d.count("gas_detector")
+    lel = np.minimum(d.rng.gamma(0.6, 0.4, (n, 24)), 2.0)
+    devices, times = d.plan.events["gas_alarm"]
+    rows = devices - d.reg.slices["gas_detector"].start
+    hours = (times - _midnight(d.plan.day)) // HOUR
+    lel[rows, hours] = d.rng.uniform(25, 60, len(rows))
+    d.arrays["gas_detector", "gas_lel_pct"] = np.round(lel, 1)
+
+
 def _air(d: _Day) -> None:
     """Air stations (HJ 633-2012 pollutants): traffic-driven NO2/CO, afternoon ozone."""
     n = d.count("air_station")
@@ -525,7 +546,7 @@ def _values(config: Config, plan: DayPlan, reg: Registry) -> _Day:
         winter=(1 + math.cos(2 * math.pi * (day.timetuple().tm_yday - 15) / 365)) / 2,
     )
     # The order matters: every model draws from the same day stream.
-    for model in (_smoke, _chargers, _water, _air, _rain, _ponding, _roads, _elevators):
+    for model in (_smoke, _chargers, _water, _air, _rain, _ponding, _roads, _elevators, _gas):
         model(d)
     return d
 

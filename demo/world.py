@@ -35,6 +35,7 @@ BASE_COUNTS = {
     "road_segment": 260,
     "elevator": 4_000,
     "camera": 300,
+    "gas_detector": 2_000,
 }
 INSTALLED_FROM = {
     "smoke_detector": date(2019, 1, 1),
@@ -46,6 +47,7 @@ INSTALLED_FROM = {
     "road_segment": date(2017, 1, 1),
     "elevator": date(2019, 6, 1),
     "camera": date(2018, 1, 1),
+    "gas_detector": date(2021, 1, 1),
 }
 # Vendor names are illustrative (assumption): the real platform's supplier list is not public.
 VENDORS = {
@@ -58,6 +60,7 @@ VENDORS = {
     "road_segment": ("海信网络科技", "电科智能"),
     "elevator": ("上海三菱", "日立电梯", "迅达", "奥的斯"),
     "camera": ("海康威视", "大华股份", "宇视科技"),
+    "gas_detector": ("汉威科技", "特安电子", "诺安智能"),
 }
 CAMERA_SCENES = (
     "占道经营",
@@ -207,7 +210,7 @@ def _placement(device_type: str, i: int, n: int, rng, seed: int) -> dict[str, ob
         grid = rng.choice(g.grids)
     extra: dict[str, object] = {"grid": grid}
     road = rng.choice(g.grid_roads(grid))
-    if device_type in ("smoke_detector", "water_meter"):
+    if device_type in ("smoke_detector", "water_meter", "gas_detector"):
         extra["address"] = people.house_address(rng, road, room=True)
     elif device_type == "elevator":
         extra["address"] = people.house_address(rng, road, room=False)

@@ -8,7 +8,7 @@ readings with corrected values (``…_r1.csv.gz``), and the later file wins.
 from ingestion import reference
 from ingestion.contract import DAY_FEED, OUT_OF_RANGE, REGISTRY_SNAPSHOT, Contract, Field, Rule
 
-DEVICE_ID_PATTERN = r"(SD|EB|WM|AQ|RG|PD|RS|EL|CM)\d{6}"
+DEVICE_ID_PATTERN = r"(SD|EB|WM|AQ|RG|PD|RS|EL|CM|GD)\d{6}"
 DEVICE_TYPES = {
     # device_type: (id prefix, 中文名)
     "smoke_detector": ("SD", "独立式烟感"),
@@ -20,6 +20,7 @@ DEVICE_TYPES = {
     "road_segment": ("RS", "路段车检器"),
     "elevator": ("EL", "电梯物联网关"),
     "camera": ("CM", "AI视频探头"),
+    "gas_detector": ("GD", "家用燃气报警器"),
 }
 DEVICE_STATUSES = ("online", "offline", "fault", "retired")
 
@@ -45,6 +46,8 @@ METRICS: dict[str, tuple[str, str, float, float]] = {
     "run_count": ("elevator", "runs/h", 0, 500),
     "elevator_fault": ("elevator", "flag", 0, 1),
     "elevator_entrapment": ("elevator", "flag", 0, 1),
+    "gas_lel_pct": ("gas_detector", "%LEL", 0, 100),
+    "gas_alarm": ("gas_detector", "flag", 0, 1),
 }
 
 

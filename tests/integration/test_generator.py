@@ -197,7 +197,7 @@ def test_scale_one_delivers_at_least_a_million_readings_a_day(tmp_path):
 def test_all_ten_planted_incidents_are_in_the_manifest_with_what_they_must_raise(run):
     _, manifest = run
     kinds = {i["kind"]: i for i in manifest["incidents"]}
-    assert set(kinds) - {"fire", "elevator_entrapment"} == {
+    assert set(kinds) - {"fire", "elevator_entrapment", "gas_leak"} == {
         "rainstorm",
         "heat_wave",
         "festival_footfall",
@@ -219,41 +219,52 @@ def test_all_ten_planted_incidents_are_in_the_manifest_with_what_they_must_raise
     assert storm[0]["indicator"] == "WEA_RAIN_1H" and storm[0]["by"].endswith("16:00:00")
 
 
-def test_every_fire_and_entrapment_is_an_incident_and_a_fire_heats_its_detector():
-    """At scale 1.0 (day plans and values only, no files): 07-01 of seed 7 has one fire among
-    three smoke alarms; the fire's detector reads 12–35 %/m and 3–6 °C above the hour before,
-    the nuisance alarms 3–8 %/m and no rise (the dbt rule confirms at 2 °C)."""
+def test_every_critical_event_is_an_incident_and_a_fire_heats_its_detector():
+    """At scale 1.0 over ten days (day plans and values only, no files): a fire's detector
+    reads 12–35 %/m and 3–6 °C above the hour before, a nuisance alarm 3–8 %/m and no rise
+    (the dbt rule confirms at 2 °C), a gas leak 25–60 %LEL; every fire, entrapment and leak
+    is an incident expecting its critical indicator in its grid."""
     from demo import incidents
     from demo.iot import EPOCH, HOUR, _values
 
-    config = Config(Path("unused"), START, days=3, seed=7, scale=1.0, fault_rate=0.0)
+    config = Config(Path("unused"), START, days=10, seed=7, scale=1.0, fault_rate=0.0)
     reg = registry(7, 1.0, START)
-    plan = day_plan(config, START)
-    built = _values(config, plan, reg)
-    temperature = built.arrays["smoke_detector", "temperature_c"]
-    smoke = built.arrays["smoke_detector", "smoke_obscuration_pct"]
-    first = reg.slices["smoke_detector"].start
-    midnight = int((datetime.combine(START, datetime.min.time()) - EPOCH).total_seconds())
-    devices, times = plan.events["smoke_alarm"]
-    seen = {"fire": 0, "nuisance": 0}
-    for device, at in zip(devices.tolist(), times.tolist(), strict=True):
-        row, hour = device - first, (at - midnight) // HOUR
-        fire = device in plan.fires
-        seen["fire" if fire else "nuisance"] += 1
-        assert (12 <= smoke[row, hour] <= 35) if fire else (3 <= smoke[row, hour] <= 8)
-        if hour > 0:
-            rise = temperature[row, hour] - temperature[row, hour - 1]
-            assert rise >= 2.5 if fire else rise < 2
-    assert seen == {"fire": 1, "nuisance": 2}
-    events = incidents.critical_events(config)
-    fires = [e for e in events if e["kind"] == "fire"]
-    entrapments = [e for e in events if e["kind"] == "elevator_entrapment"]
-    assert len(fires) == sum(len(day_plan(config, d).fires) for d in config.window)
-    assert len(entrapments) == sum(
-        len(day_plan(config, d).events["elevator_entrapment"][0]) for d in config.window
-    )
-    assert fires[0]["expect"][0]["indicator"] == "SAF_FIRE_CONFIRMED"
-    assert fires[0]["expect"][0]["areas"] == fires[0]["grids"]
+    seen = Counter()
+    for day in config.window:
+        plan = day_plan(config, day)
+        built = _values(config, plan, reg)
+        temperature = built.arrays["smoke_detector", "temperature_c"]
+        smoke = built.arrays["smoke_detector", "smoke_obscuration_pct"]
+        lel = built.arrays["gas_detector", "gas_lel_pct"]
+        midnight = int((datetime.combine(day, datetime.min.time()) - EPOCH).total_seconds())
+        devices, times = plan.events["smoke_alarm"]
+        for device, at in zip(devices.tolist(), times.tolist(), strict=True):
+            row, hour = device - reg.slices["smoke_detector"].start, (at - midnight) // HOUR
+            fire = device in plan.fires
+            seen["fire" if fire else "nuisance"] += 1
+            assert (12 <= smoke[row, hour] <= 35) if fire else (3 <= smoke[row, hour] <= 8)
+            if hour > 0:
+                rise = temperature[row, hour] - temperature[row, hour - 1]
+                assert rise >= 2.5 if fire else rise < 2
+        devices, times = plan.events["gas_alarm"]
+        for device, at in zip(devices.tolist(), times.tolist(), strict=True):
+            seen["leak"] += 1
+            assert lel[device - reg.slices["gas_detector"].start, (at - midnight) // HOUR] >= 25
+        assert lel.max() <= 60
+        seen["entrapment"] += len(plan.events["elevator_entrapment"][0])
+    assert min(seen.values()) >= 1, seen
+    events = Counter(e["kind"] for e in incidents.critical_events(config))
+    assert events == {
+        "fire": seen["fire"],
+        "elevator_entrapment": seen["entrapment"],
+        "gas_leak": seen["leak"],
+    }
+    expects = {e["kind"]: e["expect"][0]["indicator"] for e in incidents.critical_events(config)}
+    assert expects == {
+        "fire": "SAF_FIRE_CONFIRMED",
+        "elevator_entrapment": "SAF_ELEVATOR_TRAPPED",
+        "gas_leak": "SAF_GAS_ALARM",
+    }
 
 
 def test_the_silent_water_meter_reads_zero_for_36_hours(run):

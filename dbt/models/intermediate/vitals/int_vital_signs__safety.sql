@@ -1,6 +1,7 @@
 {#-
     安全 vital signs from the IoT alarms, per hour down to the grid: e-bike chargers in
-    overcurrent alarm, smoke detectors in alarm, confirmed fires and entrapped elevators; per
+    overcurrent alarm, smoke detectors in alarm, confirmed fires, entrapped elevators and gas
+    detectors in alarm; per
     day and street: elevator entrapments, and fire-hazard reports from 12345 and the grid.
 
     A smoke alarm is a confirmed fire (SAF_FIRE_CONFIRMED) when a second signal agrees (烟温
@@ -85,6 +86,7 @@ alarms as (
                         when smoke_alarms.is_confirmed then ['SAF_SMOKE_ALARMS', 'SAF_FIRE_CONFIRMED']
                         else ['SAF_SMOKE_ALARMS']
                     end
+            when 'gas_alarm' then ['SAF_GAS_ALARM']
             else ['SAF_ELEVATOR_TRAPPED']
         end as hourly_indicators
     from fct_device_alarms
@@ -93,7 +95,7 @@ alarms as (
             fct_device_alarms.metric = 'smoke_alarm'
             and fct_device_alarms.device_id = smoke_alarms.device_id
             and fct_device_alarms.hour_at = smoke_alarms.hour_at
-    where fct_device_alarms.metric in ('overcurrent_alarm', 'smoke_alarm', 'elevator_entrapment')
+    where fct_device_alarms.metric in ('overcurrent_alarm', 'smoke_alarm', 'elevator_entrapment', 'gas_alarm')
 
 ),
 
@@ -161,7 +163,12 @@ hourly as (
         hourly_alarms.event_times
     from hour_spine
     cross join (
-        values ('SAF_EBIKE_ALARMS'), ('SAF_SMOKE_ALARMS'), ('SAF_FIRE_CONFIRMED'), ('SAF_ELEVATOR_TRAPPED')
+        values
+        ('SAF_EBIKE_ALARMS'),
+        ('SAF_SMOKE_ALARMS'),
+        ('SAF_FIRE_CONFIRMED'),
+        ('SAF_ELEVATOR_TRAPPED'),
+        ('SAF_GAS_ALARM')
     ) as codes (indicator_code)
     left join hourly_alarms
         on
