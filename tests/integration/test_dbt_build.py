@@ -370,7 +370,7 @@ def test_every_registered_indicator_has_values_over_the_whole_period(connection)
         "select value, detail from vitals.fct_indicator_values "
         "where indicator_code in ('LIV_ONTIME_RATE', 'LIV_SATISFACTION_RATE')"
     ).fetchall()
-    # Three indicators need more history than the small lake (scale 0.02, four days) has:
+    # Three indicators may need more history than the small lake (scale 0.02, four days) has:
     # the 7-day rates need 30 orders (var vital_rate_min_orders), and a rate is null exactly
     # when its denominator ("numerator/denominator") is short; the price deviation needs 5
     # earlier prices (var price_baseline_min_days). The singular data test
@@ -378,7 +378,8 @@ def test_every_registered_indicator_has_values_over_the_whole_period(connection)
     # after the first week, which the 30-day demo meets.
     needs_history = {"LIV_ONTIME_RATE", "LIV_SATISFACTION_RATE", "ECO_MARKET_PRICE_DEVIATION"}
     assert registered >= 32
-    assert set(per_indicator) == set(registered_codes) - needs_history
+    assert set(registered_codes) - needs_history <= set(per_indicator) <= set(registered_codes)
+    assert "ECO_MARKET_PRICE_DEVIATION" not in per_indicator
     assert all((value is None) == (int(detail.split("/")[1]) < 30) for value, detail in rates)
     # Everything else has a value on every day.
     assert all(covered == days for covered in per_indicator.values()), per_indicator
