@@ -9,6 +9,7 @@ registrations and changes (市场监管 exports). 统一社会信用代码 follo
 from __future__ import annotations
 
 import io
+import itertools
 import random
 import re
 import zipfile
@@ -360,7 +361,7 @@ def _prices(config: Config, day: date) -> list[list[object]]:
             drift = 1 + 0.04 * np.sin(2 * np.pi * day.toordinal() / 45 + phase[c])
             season = 1.0
             if code == "C19":  # watermelon is cheap in high summer
-                season = 0.75 if day.month in (7, 8) else 1.4
+                season = _watermelon_season(day)
             elif code in LEAFY and day.month in (7, 8):
                 season = 1.12
             price = float(item["base_price_yuan"]) * market_factor[m] * drift * season
@@ -379,6 +380,27 @@ def _prices(config: Config, day: date) -> list[list[object]]:
                 ]
             )
     return rows
+
+
+def _watermelon_season(day: date) -> float:
+    """Watermelon's price factor: 0.75 in July and August, 1.4 from mid-October to April.
+
+    It glides between them (May–June down, September to mid-October up), as a market's
+    price does, so the seasonal change never looks like a price spike.
+    """
+    cheap, dear = 0.75, 1.4
+    points = [
+        (date(day.year, 5, 1), dear),
+        (date(day.year, 7, 1), cheap),
+        (date(day.year, 9, 1), cheap),
+        (date(day.year, 10, 15), dear),
+    ]
+    if day < points[0][0] or day >= points[-1][0]:
+        return dear
+    for (start, low), (end, high) in itertools.pairwise(points):
+        if start <= day < end:
+            return low + (high - low) * (day - start).days / (end - start).days
+    return dear
 
 
 def _is_price_spike(plan: incidents.Plan, day: date, market: str, commodity: str) -> bool:

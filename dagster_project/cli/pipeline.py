@@ -55,6 +55,7 @@ def generate(
     prices and weather (JSON), with planted incidents and faults listed in
     landing/_manifest.json.
     """
+    from demo import VERSION
     from demo import generate as run_generator
 
     home = paths()
@@ -62,6 +63,7 @@ def generate(
     assert first is not None
     rate = 0.0 if no_faults else fault_rate
     wanted = {
+        "version": VERSION,
         "start": first.isoformat(),
         "days": days,
         "seed": seed,
