@@ -50,6 +50,7 @@ final as (
         complaint_topics.topic_code,
         complaint_topics.topic_name,
         fct_hotline_orders.accepted_date,
+        fct_hotline_orders.accepted_at,
         fct_hotline_orders.street_code,
         fct_hotline_orders.grid_code
 

@@ -91,9 +91,17 @@ topic_counts as (
 
     select
         topic_code,
-        cast(accepted_date as timestamp) as period_start,
-        count(distinct order_id) as order_count
-    from int_hotline_order_topics
+        period_start,
+        count(*) as order_count,
+        list(accepted_at order by accepted_at) as event_times
+    from (
+        select distinct
+            topic_code,
+            order_id,
+            accepted_at,
+            cast(accepted_date as timestamp) as period_start
+        from int_hotline_order_topics
+    ) as topic_orders
     group by all
 
 ),
@@ -108,7 +116,7 @@ topic_spikes as (
         topic_days.period_start,
         cast(coalesce(topic_counts.order_count, 0) as double) as value,
         topic_days.topic_name as detail,
-        cast(null as timestamp[]) as event_times
+        topic_counts.event_times
     from topic_days
     left join topic_counts
         on
