@@ -226,8 +226,7 @@ def plan(config: Config) -> Plan:
         congestion_day=workday_near(0.35),
         # A street with road segments (a small scale has a few only).
         congestion_street=rng.choice(
-            sorted({reg.street_codes[i] for i in reg.of_type("road_segment")} & set(quiet))
-            or quiet
+            sorted({reg.street_codes[i] for i in reg.of_type("road_segment")} & set(quiet)) or quiet
         ),
         pollution_start=datetime.combine(
             _away_from(window, min(_index(n, 0.85), max(n - 2, 0)), busy), time(6)
