@@ -421,9 +421,7 @@ def _air(d: _Day) -> None:
     o3 = (30 + 140 * sun * (1 - 0.6 * winter)) * np.where(rain > 0.05, 0.6, 1.0)
     plan = incidents.plan(d.config)
     midnight = datetime.combine(d.plan.day, datetime.min.time())
-    episode = np.array(
-        [plan.pollution_factor(midnight + timedelta(hours=h)) > 1 for h in range(24)]
-    )
+    episode = np.array([plan.is_polluted(midnight + timedelta(hours=h)) for h in range(24)])
     if episode.any():
         # A pollution episode: 190–240 µg/m³ everywhere (重度污染), whatever the weather.
         pm25[:, episode] = rng.uniform(190, 240, (n, int(episode.sum()))) * station

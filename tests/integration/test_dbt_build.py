@@ -600,3 +600,26 @@ def test_unique_combination_reports_each_repeated_key_once_with_its_count(tmp_pa
         (1, None, 2),
         (5, 6, 3),
     ]
+
+
+def test_notices_carry_when_the_data_showed_the_warning(connection):
+    from vitals.warnings import SHANGHAI, recent_notices
+
+    steps = {
+        row[0]: row[1:]
+        for row in connection.execute(
+            "select escalation_id, indicator_code, reached_at, known_at "
+            "from vitals.fct_warning_escalations"
+        ).fetchall()
+    }
+    notices = recent_notices(connection, hours=24 * 30)
+    assert notices
+    for notice in notices:
+        assert notice.occurred_at == steps[notice.key][2].replace(tzinfo=SHANGHAI)
+    # A charger cluster is known at the alarm that tipped it, inside its hour; a rainfall
+    # hour at its end, when the hour's data is complete.
+    cluster = [s for s in steps.values() if s[0] == "SAF_EBIKE_ALARMS"]
+    rain = [s for s in steps.values() if s[0] == "WEA_RAIN_1H"]
+    assert cluster and rain
+    assert all(reached <= known < reached + dt.timedelta(hours=1) for _, reached, known in cluster)
+    assert all(known == reached + dt.timedelta(hours=1) for _, reached, known in rain)
