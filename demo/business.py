@@ -37,6 +37,7 @@ from demo.faults import (
     malformed_csv,
     wrong_check_character,
 )
+from demo.landing_times import OFFICE_OPENS, next_day
 from demo.weather import NORTH_STATION, day_weather
 from demo.workdays import is_workday
 from demo.world import geo
@@ -444,7 +445,17 @@ def generate_business(config: Config) -> dict[str, object]:
             ],
             datetime(day.year, day.month, day.day),
         )
-        files.append(write_delivery(config, SOURCE, day, name, data, len(rows) + len(licences)))
+        files.append(
+            write_delivery(
+                config,
+                SOURCE,
+                day,
+                name,
+                data,
+                len(rows) + len(licences),
+                landed_at=next_day(day, OFFICE_OPENS),
+            )
+        )
         records[ENTERPRISES.table] += len(rows)
         records[LICENCES.table] += len(licences)
         if k:
@@ -474,7 +485,11 @@ def generate_business(config: Config) -> dict[str, object]:
         for i in rng.sample(candidates, k):
             flows[i][3] = -3
         data = csv_text(headers(DISTRICT_FLOWS), flows).encode("utf-8")
-        files.append(write_delivery(config, SOURCE, day, name, data, len(flows)))
+        files.append(
+            write_delivery(
+                config, SOURCE, day, name, data, len(flows), landed_at=next_day(day, OFFICE_OPENS)
+            )
+        )
         records[DISTRICT_FLOWS.table] += len(flows)
         if k:
             faults.append(
@@ -499,7 +514,11 @@ def generate_business(config: Config) -> dict[str, object]:
             cells = [str(v) for v in row]
             lines.append(csv_line(malformed_csv(cells, rng) if i in malformed else cells))
         data = ("\n".join(lines) + "\n").encode("utf-8")
-        files.append(write_delivery(config, SOURCE, day, name, data, len(prices)))
+        files.append(
+            write_delivery(
+                config, SOURCE, day, name, data, len(prices), landed_at=next_day(day, OFFICE_OPENS)
+            )
+        )
         records[MARKET_PRICES.table] += len(prices)
         path = rel(SOURCE, day, name)
         for kind, rows_ in (

@@ -19,6 +19,9 @@ from ingestion.contract import Contract
 from ingestion.settings import Paths
 
 TIMESTAMP = "%Y-%m-%d %H:%M:%S"
+# Minutes per IoT readings batch: divisors of an hour and multiples of the finest cadence
+# (5 minutes), so every batch holds readings. 60 is one file per hour, as before version 3.
+BATCH_MINUTES = (5, 10, 15, 20, 30, 60)
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class Config:
     seed: int
     scale: float
     fault_rate: float
+    batch_minutes: int = 5
 
     @property
     def window(self) -> list[date]:
@@ -112,29 +116,38 @@ def gzip_bytes(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=6, mtime=0)
 
 
-def file_entry(rel_path: str, data: bytes, records: int) -> dict[str, object]:
-    """The manifest row of one delivered file."""
+def file_entry(rel_path: str, data: bytes, records: int, landed_at: datetime) -> dict[str, object]:
+    """The manifest row of one delivered file; ``landed_at`` is aware (Beijing time)."""
     return {
         "path": rel_path,
         "sha256": hashlib.sha256(data).hexdigest(),
         "bytes": len(data),
         "records": records,
+        "landed_at": landed_at.isoformat(),
     }
 
 
 def write_delivery(
-    config: Config, source: str, day: date, name: str, data: bytes, records: int
+    config: Config,
+    source: str,
+    day: date,
+    name: str,
+    data: bytes,
+    records: int,
+    *,
+    landed_at: datetime,
 ) -> dict[str, object]:
     """Write one file into ``landing/<source>/<day>/`` and return its manifest row.
 
     The bytes go to a hidden temporary name first and are renamed into place, so a reader
-    polling the landing folder never sees half a file.
+    polling the landing folder never sees half a file. ``landed_at`` is when the platform
+    would deliver it (:mod:`demo.landing_times`).
     """
     paths = Paths(config.home)
     folder = paths.landing_day(source, day)
     folder.mkdir(parents=True, exist_ok=True)
     target = files.write_bytes(folder / name, data)
-    return file_entry(target.relative_to(paths.landing).as_posix(), data, records)
+    return file_entry(target.relative_to(paths.landing).as_posix(), data, records, landed_at)
 
 
 def fault_entry(table: str, day: date, kind: str, count: int, rel_path: str) -> dict[str, object]:

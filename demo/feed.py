@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 
 from demo.common import Config, fault_entry, py_rng, rel, write_delivery
 from demo.faults import LATE_RECORD, fault_count, truncate
+from demo.landing_times import next_day
 from ingestion.contract import (
     ENCODING_MISMATCH,
     EXACT_DUPLICATE,
@@ -233,7 +234,9 @@ def _write_day(
     body = [fmt.header, *texts] if fmt.header is not None else texts
     data = ("\n".join(body) + ending).encode(encoding)
     files, faults = [], []
-    files.append(write_delivery(config, fmt.source, day, main, data, len(texts)))
+    files.append(
+        write_delivery(config, fmt.source, day, main, data, len(texts), landed_at=next_day(day))
+    )
     for kind, count in sorted(planted.items()):
         if kind != SUPERSEDED_VERSION:
             faults.append(fault_entry(fmt.table, day, kind, count, rel(fmt.source, day, main)))
@@ -243,7 +246,11 @@ def _write_day(
         body = [fmt.header] if fmt.header is not None else []
         body += [line.text for line in resend]
         data = ("\n".join(body) + "\n").encode(fmt.encoding)
-        files.append(write_delivery(config, fmt.source, day, name, data, len(resend)))
+        files.append(
+            write_delivery(
+                config, fmt.source, day, name, data, len(resend), landed_at=next_day(day)
+            )
+        )
         path = rel(fmt.source, day, name)
         faults.append(fault_entry(fmt.table, day, SUPERSEDED_VERSION, len(resend), path))
     return files, faults

@@ -1,14 +1,17 @@
-"""城运物联感知平台: the daily device registry and 24 hourly gzip batches of readings.
+"""城运物联感知平台: the daily device registry and gzip batches of readings as they come in.
 
 A day is built in two steps. :func:`day_plan` draws the cheap, discrete things (who reports,
 alarm events, charging sessions) so that the number of readings of any day is known without
 generating them; :func:`day_batches` then builds every value with numpy, one array per device
-type and metric, and cuts the day into hourly batches. No per-reading Python loop anywhere.
+type and metric, and cuts the day into hourly batches. Faults are placed per hour; each hour is
+then delivered in batch files of ``batch_minutes`` (default 5) minutes, each device alarm in a
+file of its own (:func:`hour_deliveries`). No per-reading Python loop anywhere.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -29,6 +32,7 @@ from demo.common import (
     write_delivery,
 )
 from demo.faults import LATE_RECORD, fault_count
+from demo.landing_times import ALARM_DELAY, BATCH_DELAY, RESEND_DELAY, landed_at, next_day
 from demo.weather import NORTH_STATION, DayWeather, day_weather
 from demo.workdays import is_workday
 from demo.world import OFFICE_STREETS, STORM_STREETS, Registry, registry
@@ -682,8 +686,96 @@ def _place_faults(
     return chosen
 
 
+@dataclass
+class Delivery:
+    """One readings file of an hour and when it lands.
+
+    ``lines`` are raw lines written after the rows (malformed records); the file lands a delay
+    drawn from ``delay`` (seconds) after ``due`` (Beijing time).
+    """
+
+    name: str
+    rows: Batch
+    lines: list[str]
+    due: datetime
+    delay: tuple[int, int]
+
+
+def _clock(seconds: int) -> datetime:
+    """The Beijing time ``seconds`` after EPOCH."""
+    return EPOCH + timedelta(seconds=int(seconds))
+
+
+def batch_name(day: date, hour: int, minute: int, minutes: int) -> str:
+    """The file of the batch starting at ``hour:minute``: ``readings_YYYYMMDDHHMM.csv.gz``.
+
+    Hourly batches (``minutes`` = 60) keep the name they always had, ``readings_YYYYMMDDHH.csv.gz``.
+    """
+    stamp = f"{day:%Y%m%d}{hour:02d}"
+    return f"readings_{stamp}.csv.gz" if minutes == 60 else f"readings_{stamp}{minute:02d}.csv.gz"
+
+
+def resend_name(day: date, hour: int) -> str:
+    """``readings_YYYYMMDDHH_r1.csv.gz``, the re-send of an hour's corrected readings.
+
+    ``_`` sorts after the digits, so the name sorts after every batch and alarm file of its
+    hour, and the ingestion, which keeps the version of the last file by name, keeps it.
+    """
+    return f"readings_{day:%Y%m%d}{hour:02d}_r1.csv.gz"
+
+
+def _slots(times: np.ndarray, day: date, hour: int, minutes: int) -> np.ndarray:
+    """The batch of each reading time within ``hour`` (0 = the hour's first batch)."""
+    return (times - _midnight(day) - hour * HOUR) // (minutes * 60)
+
+
+def hour_deliveries(
+    written: Batch,
+    malformed: list[tuple[int, str]],
+    late: Batch | None,
+    day: date,
+    hour: int,
+    minutes: int,
+    ids: Sequence[str],
+) -> list[Delivery]:
+    """Cut one hour's written readings into batch files of ``minutes`` minutes by reading time.
+
+    Rows keep their order, so an exact duplicate stays beside its original. A malformed line
+    (``(time of the reading it was drawn from, line)``) goes with that reading's batch, and
+    ``late`` rows (the previous day's) head the hour's first batch. Under 60 minutes every
+    alarm (the flag readings of one device at one time) leaves the batches for a file of its
+    own, ``readings_YYYYMMDDHHMMSS_alarm_<device id>.csv.gz``, due at the alarm.
+    """
+    slot = _slots(written.time, day, hour, minutes)
+    drawn = _slots(np.array([t for t, _ in malformed], dtype=np.int64), day, hour, minutes)
+    alarm = FLAGS[written.metric] if minutes < 60 else np.zeros(len(written), dtype=bool)
+    start = _clock(_midnight(day) + hour * HOUR)
+    deliveries = []
+    for s in range(60 // minutes):
+        rows = written.take(np.flatnonzero((slot == s) & ~alarm))
+        if s == 0 and late is not None:
+            rows = Batch.concat([late, rows])
+        lines = [line for (_, line), k in zip(malformed, drawn, strict=True) if k == s]
+        name = batch_name(day, hour, s * minutes, minutes)
+        due = start + timedelta(minutes=(s + 1) * minutes)
+        deliveries.append(Delivery(name, rows, lines, due, BATCH_DELAY))
+    times, devices = written.time[alarm].tolist(), written.device[alarm].tolist()
+    for at, device in sorted(set(zip(times, devices, strict=True))):
+        rows = written.take(
+            np.flatnonzero(alarm & (written.time == at) & (written.device == device))
+        )
+        name = f"readings_{_clock(at):%Y%m%d%H%M%S}_alarm_{ids[device]}.csv.gz"
+        deliveries.append(Delivery(name, rows, [], _clock(at), ALARM_DELAY))
+    return deliveries
+
+
 def generate_day(config: Config, day: date) -> dict[str, object]:
-    """Write the registry snapshot and the readings batches of one day."""
+    """Write the registry snapshot and the readings files of one day.
+
+    Faults are placed per hour; each hour is then delivered in batches of
+    ``config.batch_minutes`` minutes (:func:`hour_deliveries`), its corrected re-send in one
+    file after them.
+    """
     reg = registry(config.seed, config.scale, config.start)
     plan = day_plan(config, day)
     files, faults = [], []
@@ -695,8 +787,9 @@ def generate_day(config: Config, day: date) -> dict[str, object]:
         status = "offline" if k in offline else reg.rows[k]["status"]
         lines.append(f"{before}{status}{after}")
     data = ("\n".join(lines) + "\n").encode("utf-8")
+    name = f"devices_{day:%Y%m%d}.csv"
     files.append(
-        write_delivery(config, SOURCE, day, f"devices_{day:%Y%m%d}.csv", data, len(reg.rows))
+        write_delivery(config, SOURCE, day, name, data, len(reg.rows), landed_at=next_day(day))
     )
 
     batches, details = day_batches(config, day)
@@ -712,10 +805,9 @@ def generate_day(config: Config, day: date) -> dict[str, object]:
     chosen = _place_faults(batches, fault_count(config.fault_rate, count), rng)
 
     reg_ids = pa.array(reg.ids)
-    stamp = f"{day:%Y%m%d}"
+    minutes = config.batch_minutes
     for h in range(24):
         batch = batches[h]
-        name = f"readings_{stamp}{h:02d}.csv.gz"
         picks = chosen[h]
         value = batch.value.copy()
         metric = batch.metric.copy()
@@ -731,34 +823,46 @@ def generate_day(config: Config, day: date) -> dict[str, object]:
             value[rows] = _wrong(value[rows], metric[rows], rng)
         written = Batch(batch.device, metric, batch.time, value, batch.incident)
         keep = np.ones(len(batch), dtype=bool)
-        extra: list[str] = []
+        malformed: list[tuple[int, str]] = []
         if MALFORMED_RECORD in picks:
-            keep[picks[MALFORMED_RECORD]] = False
-            extra = _malformed_lines(written.take(picks[MALFORMED_RECORD]), reg, rng)
+            rows = picks[MALFORMED_RECORD]
+            keep[rows] = False
+            broken = _malformed_lines(written.take(rows), reg, rng)
+            malformed = list(zip(batch.time[rows].tolist(), broken, strict=True))
         index = np.flatnonzero(keep)
         if EXACT_DUPLICATE in picks:
             # The duplicate follows its original, as a retransmitted packet would.
             index = np.sort(np.concatenate([index, picks[EXACT_DUPLICATE]]), kind="stable")
-        written = written.take(index)
-        if h == 1 and late_in is not None:
-            written = Batch.concat([late_in, written])
-        data, records = _csv(written, reg_ids, extra)
-        files.append(write_delivery(config, SOURCE, day, name, data, records))
-        path = rel(SOURCE, day, name)
-        for kind, rows in picks.items():
-            if kind != SUPERSEDED_VERSION:
-                faults.append(fault_entry(READINGS.table, day, kind, len(rows), path))
-        if h == 1 and late_in is not None:
-            faults.append(fault_entry(READINGS.table, day, LATE_RECORD, len(late_in), path))
-        if corrected is not None:
-            resend = f"readings_{stamp}{h:02d}_r1.csv.gz"
-            data, records = _csv(corrected, reg_ids, [])
-            files.append(write_delivery(config, SOURCE, day, resend, data, records))
-            faults.append(
-                fault_entry(
-                    READINGS.table, day, SUPERSEDED_VERSION, records, rel(SOURCE, day, resend)
-                )
+        late = late_in if h == 1 else None
+        deliveries = hour_deliveries(written.take(index), malformed, late, day, h, minutes, reg.ids)
+        for delivery in deliveries:
+            data, records = _csv(delivery.rows, reg_ids, delivery.lines)
+            landed = landed_at(
+                config.seed, rel(SOURCE, day, delivery.name), delivery.due, delivery.delay
             )
+            files.append(
+                write_delivery(config, SOURCE, day, delivery.name, data, records, landed_at=landed)
+            )
+        for kind, rows in picks.items():
+            if kind == SUPERSEDED_VERSION:
+                continue
+            slots, counts = np.unique(_slots(batch.time[rows], day, h, minutes), return_counts=True)
+            for s, n in zip(slots.tolist(), counts.tolist(), strict=True):
+                path = rel(SOURCE, day, batch_name(day, h, s * minutes, minutes))
+                faults.append(fault_entry(READINGS.table, day, kind, n, path))
+        if late is not None:
+            path = rel(SOURCE, day, deliveries[0].name)
+            faults.append(fault_entry(READINGS.table, day, LATE_RECORD, len(late), path))
+        if corrected is not None:
+            resend = resend_name(day, h)
+            path = rel(SOURCE, day, resend)
+            data, records = _csv(corrected, reg_ids, [])
+            end = _clock(_midnight(day) + (h + 1) * HOUR)
+            landed = landed_at(config.seed, path, end, RESEND_DELAY)
+            files.append(
+                write_delivery(config, SOURCE, day, resend, data, records, landed_at=landed)
+            )
+            faults.append(fault_entry(READINGS.table, day, SUPERSEDED_VERSION, records, path))
     return {"files": files, "faults": faults, "details": details, "readings": count}
 
 

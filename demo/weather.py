@@ -1,4 +1,4 @@
-"""气象小时观测: the two district stations, hourly, as one JSON document per day.
+"""气象小时观测: the two district stations, one JSON document per hour (or per day).
 
 The weather of a day is also the driver of other sources (rain gauges, ponding, footfall,
 water use), so :func:`day_weather` is a pure function of (seed, day) that any worker can call.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from functools import cache
 
 import numpy as np
@@ -23,6 +23,7 @@ from demo.common import (
     rel,
     write_delivery,
 )
+from demo.landing_times import WEATHER_DELAY, landed_at, next_day
 from ingestion.contract import OUT_OF_RANGE
 from ingestion.weather.contract import CONTRACT, STATIONS
 
@@ -173,8 +174,26 @@ def _number(value: float) -> float | int:
     return int(value) if float(value).is_integer() else float(value)
 
 
+def _deliveries(config: Config, day: date) -> list[tuple[str, range, datetime]]:
+    """(file name, hours it holds, when it lands) of one day's weather files.
+
+    A file per hour as the observations come in when ``batch_minutes`` is under 60, else one
+    file for the day.
+    """
+    stamp = f"{day:%Y%m%d}"
+    if config.batch_minutes == 60:
+        return [(f"weather_{stamp}.json", range(24), next_day(day))]
+    deliveries = []
+    for h in range(24):
+        name = f"weather_{stamp}{h:02d}.json"
+        end = datetime.combine(day, time(h)) + timedelta(hours=1)
+        landed = landed_at(config.seed, rel(SOURCE, day, name), end, WEATHER_DELAY)
+        deliveries.append((name, range(h, h + 1), landed))
+    return deliveries
+
+
 def generate_weather(config: Config) -> dict[str, object]:
-    """Write ``weather_YYYYMMDD.json`` for every day; return files, faults and details."""
+    """Write every day's weather files (:func:`_deliveries`); return files, faults, details."""
     sources = {f.name: f.source for f in CONTRACT.fields}
     measured = [f.name for f in CONTRACT.fields if f.name not in (*STATION_FIELDS, "observed_at")]
     plan = incidents.plan(config)
@@ -191,7 +210,6 @@ def generate_weather(config: Config) -> dict[str, object]:
             "pressure_hpa": w.pressure,
             "visibility_km": w.visibility,
         }
-        name = f"weather_{day:%Y%m%d}.json"
         # Faults: a temperature of 85 °C at a night hour (never a heat-wave or storm hour).
         broken: list[tuple[int, int]] = []
         if config.fault_rate > 0:
@@ -200,12 +218,8 @@ def generate_weather(config: Config) -> dict[str, object]:
             rng = np_rng(config.seed, SOURCE, "faults", day)
             picks = rng.choice(len(slots), size=min(count, len(slots)), replace=False)
             broken = [slots[int(k)] for k in sorted(picks)]
-            faults.append(
-                fault_entry(CONTRACT.table, day, OUT_OF_RANGE, len(broken), rel(SOURCE, day, name))
-            )
-        stations = []
-        for s, station_id in enumerate(STATION_IDS):
-            hourly = []
+        hourly: list[list[dict[str, object]]] = [[] for _ in STATION_IDS]
+        for s in range(len(STATION_IDS)):
             for h in range(24):
                 moment = datetime.combine(day, time(h))
                 record: dict[str, object] = {sources["observed_at"]: fmt_ts(moment)}
@@ -213,17 +227,24 @@ def generate_weather(config: Config) -> dict[str, object]:
                     record[sources[field]] = _number(arrays[field][s, h])
                 if (s, h) in broken:
                     record[sources["temperature_c"]] = OUT_OF_RANGE_TEMPERATURE
-                hourly.append(record)
-            stations.append(
+                hourly[s].append(record)
+        for name, hours, landed in _deliveries(config, day):
+            stations = [
                 {
                     sources["station_id"]: station_id,
                     sources["station_name"]: STATIONS[station_id],
-                    "hourly": hourly,
+                    "hourly": [hourly[s][h] for h in hours],
                 }
-            )
-        document = {"timezone": "Asia/Shanghai", "stations": stations}
-        data = (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-        files.append(write_delivery(config, SOURCE, day, name, data, 48))
+                for s, station_id in enumerate(STATION_IDS)
+            ]
+            document = {"timezone": "Asia/Shanghai", "stations": stations}
+            data = (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+            records = len(STATION_IDS) * len(hours)
+            files.append(write_delivery(config, SOURCE, day, name, data, records, landed_at=landed))
+            planted = sum(h in hours for _, h in broken)
+            if planted:
+                path = rel(SOURCE, day, name)
+                faults.append(fault_entry(CONTRACT.table, day, OUT_OF_RANGE, planted, path))
         if plan.is_heat(day):
             details[incidents.HEAT_WAVE][f"station_max_c_{day.isoformat()}"] = {
                 sid: float(w.daily_max[s]) for s, sid in enumerate(STATION_IDS)

@@ -44,6 +44,9 @@ def generate(
         typer.Option(min=0.0, max=0.5, help="Share of records per table and day given a fault."),
     ] = 0.002,
     no_faults: Annotated[bool, typer.Option("--no-faults", help="Plant no faults at all.")] = False,
+    batch_minutes: Annotated[
+        int, typer.Option(help="Minutes per IoT readings batch: 5, 10, 15, 20, 30 or 60 (hourly).")
+    ] = 5,
     force: Annotated[
         bool, typer.Option(help="Regenerate even if the same data is already there.")
     ] = False,
@@ -69,6 +72,7 @@ def generate(
         "seed": seed,
         "scale": scale,
         "fault_rate": rate,
+        "batch_minutes": batch_minutes,
     }
     if not force and _already_generated(home, wanted):
         console.print(f"Landing data for {wanted} already in {home.landing}; use --force to redo.")
@@ -82,7 +86,14 @@ def generate(
             )
 
         manifest = run_generator(
-            home.home, first, days, seed=seed, scale=scale, fault_rate=rate, progress=report
+            home.home,
+            first,
+            days,
+            seed=seed,
+            scale=scale,
+            fault_rate=rate,
+            progress=report,
+            batch_minutes=batch_minutes,
         )
     records = manifest.get("records", {})
     table = Table(title=f"Generated into {home.landing}")

@@ -1,8 +1,11 @@
-"""IoT platform (城运物联感知平台): the device registry and hourly batches of readings.
+"""IoT platform (城运物联感知平台): the device registry and batches of readings as they come in.
 
-The registry is a daily full snapshot (CSV, UTF-8). Readings arrive as hourly gzip CSV
-batches in long form (device, metric, value, time); a batch may re-send an earlier hour's
-readings with corrected values (``…_r1.csv.gz``), and the later file wins.
+The registry is a daily full snapshot (CSV, UTF-8). Readings arrive as gzip CSV batches in
+long form (device, metric, value, time), one every few minutes (``readings_YYYYMMDDHHMM``;
+``readings_YYYYMMDDHH`` from a platform that batches hourly); each device alarm comes at once
+in a file of its own (``readings_YYYYMMDDHHMMSS_alarm_<device>``), in the same format. An
+hour's readings may be re-sent with corrected values (``readings_YYYYMMDDHH_r1``): the file
+whose name sorts last wins, so a re-send's name sorts after the batches it corrects.
 """
 
 from ingestion import reference

@@ -1,8 +1,10 @@
-"""Hourly weather observations (气象小时观测), a daily JSON document per delivery.
+"""Hourly weather observations (气象小时观测), a JSON document per hour as they come in.
 
-Shape: ``{"timezone": "Asia/Shanghai", "stations": [{"stationId", "stationName",
-"hourly": [{"time", "temperature", …}]}]}``; one record per station and hour.
-Station ids are synthetic district automatic stations (assumption).
+Each hour's observations arrive in ``weather_YYYYMMDDHH.json``; a feed that delivers daily
+sends the whole day in ``weather_YYYYMMDD.json``. Shape: ``{"timezone": "Asia/Shanghai",
+"stations": [{"stationId", "stationName", "hourly": [{"time", "temperature", …}]}]}``; one
+record per station and hour. Station ids are synthetic district automatic stations
+(assumption).
 """
 
 from ingestion.contract import DAY_FEED, Contract, Field

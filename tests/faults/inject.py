@@ -48,7 +48,8 @@ def _csv_text(rows: list[list[str]], newline: str = "\n") -> str:
 
 
 def _readings(landing: Path, day: str, hour: int) -> Path:
-    return landing / "iot" / day / f"readings_{day.replace('-', '')}{hour:02d}.csv.gz"
+    """The first 5-minute readings batch of ``hour`` (it holds the hour's hourly readings)."""
+    return landing / "iot" / day / f"readings_{day.replace('-', '')}{hour:02d}00.csv.gz"
 
 
 def _gz_rows(path: Path) -> list[list[str]]:

@@ -16,6 +16,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import openpyxl
 import pytest
 from stdnum.cn import ric, uscc
@@ -24,9 +25,12 @@ from demo import generate
 from demo.common import Config
 from demo.iot import day_plan
 from demo.world import device_counts, registry
+from ingestion import lake
 from ingestion.contract import CHECKS, Contract
 from ingestion.grid.contract import CLASSIFICATIONS
 from ingestion.iot.contract import METRICS
+from ingestion.pipeline import ingest_partition
+from ingestion.settings import Paths, paths
 from ingestion.sources import BY_TABLE
 
 START = date(2024, 7, 1)
@@ -49,6 +53,15 @@ def _sources(table: str) -> list[str]:
 
 def _file(landing: Path, manifest: dict, pattern: str) -> list[Path]:
     return [landing / f["path"] for f in manifest["files"] if re.search(pattern, f["path"])]
+
+
+def _weather(landing: Path, manifest: dict, day: str) -> dict[str, list[dict]]:
+    """Station id → the day's hourly observations, from however many files they came in."""
+    hourly: dict[str, list[dict]] = {}
+    for path in _file(landing, manifest, rf"^weather/{day}/"):
+        for station in json.loads(path.read_text(encoding="utf-8"))["stations"]:
+            hourly.setdefault(station["stationId"], []).extend(station["hourly"])
+    return hourly
 
 
 def _readings(landing: Path, day: str) -> list[list[str]]:
@@ -85,6 +98,9 @@ def test_another_seed_gives_other_files(run, tmp_path):
     theirs = {f["path"]: f["sha256"] for f in other["files"]}
     common = ours.keys() & theirs.keys()  # re-sent hours (…_r1) are drawn per seed
     assert len(common) > 0.9 * len(ours)
+    # An alarm file holds only its device, time and flag: the e-bike cluster's alarms, on the
+    # quarter hours of the same chargers, may be drawn alike by both seeds.
+    common = {path for path in common if "_alarm_" not in path}
     assert all(ours[p] != theirs[p] for p in common)
 
 
@@ -129,7 +145,7 @@ def test_csv_headers_are_the_contract_sources(run):
             headers.add(text.split("\n", 1)[0])
         expected = ",".join(_sources(table))
         assert expected in headers, table
-    for path in _file(landing, manifest, r"readings_\d{10}(_r1)?\.csv\.gz$"):
+    for path in _file(landing, manifest, r"readings_\d+(_r1|_alarm_\w+)?\.csv\.gz$"):
         header = gzip.decompress(path.read_bytes()).split(b"\n", 1)[0].decode()
         assert header == "device_id,metric,value,reading_time" == ",".join(_sources("iot_readings"))
 
@@ -158,13 +174,106 @@ def test_json_keys_and_xlsx_headers_are_the_contract_sources(run):
     weather = json.loads(_file(landing, manifest, r"weather_")[0].read_text(encoding="utf-8"))
     assert weather["timezone"] == "Asia/Shanghai"
     station = weather["stations"][0]
-    assert [station["stationId"], station["stationName"]] and len(station["hourly"]) == 24
+    assert [station["stationId"], station["stationName"]] and len(station["hourly"]) == 1
+    assert [len(hours) for hours in _weather(landing, manifest, "2024-07-01").values()] == [24, 24]
     assert ["stationId", "stationName", *station["hourly"][0]] == _sources("weather_hourly")
     book = openpyxl.load_workbook(_file(landing, manifest, r"企业登记_")[0])
     for table in ("enterprises", "enterprise_licences"):
         sheet = book[BY_TABLE[table].sheet]
         assert [c.value for c in sheet[1]] == _sources(table)
     assert book["企业登记"]["A2"].number_format == "@"  # the USCC column is text
+
+
+# --- delivery as it comes in (batch_minutes) ----------------------------------------------
+# Rules of demo/landing_times.py: name pattern → (format of its time, time → due, delay s).
+LANDING_RULES = (
+    (r"readings_(\d{12})\.csv\.gz", "%Y%m%d%H%M", timedelta(minutes=5), (20, 90)),
+    (r"readings_(\d{14})_alarm_\w+\.csv\.gz", "%Y%m%d%H%M%S", timedelta(0), (5, 50)),
+    (r"readings_(\d{10})_r1\.csv\.gz", "%Y%m%d%H", timedelta(hours=1), (600, 1200)),
+    (r"weather_(\d{10})\.json", "%Y%m%d%H", timedelta(hours=1), (120, 600)),
+)
+
+
+def _due(path: str) -> tuple[datetime, tuple[int, int]]:
+    """When the file at ``path`` is due (Beijing time) and the range of its delay in seconds."""
+    source, day, name = path.split("/")
+    for pattern, stamp, after, delay in LANDING_RULES:
+        if found := re.fullmatch(pattern, name):
+            return datetime.strptime(found[1], stamp) + after, delay
+    # Daily deliveries: overnight, or when the offices open for the business reports.
+    at = "08:30" if source == "business" else "00:30"
+    return datetime.fromisoformat(f"{date.fromisoformat(day) + timedelta(days=1)} {at}"), (0, 0)
+
+
+def test_every_file_lands_by_its_rule(run):
+    _, manifest = run
+    assert manifest["generator"]["batch_minutes"] == 5
+    seen = Counter()
+    for entry in manifest["files"]:
+        landed = datetime.fromisoformat(entry["landed_at"])
+        assert landed.utcoffset() == timedelta(hours=8), entry
+        due, (low, high) = _due(entry["path"])
+        assert low <= (landed.replace(tzinfo=None) - due).total_seconds() <= high, entry
+        seen[low, high] += 1
+    # 288 readings batches and 24 weather files a day, some alarms and re-sends, daily files.
+    assert seen[20, 90] == 3 * 288 and seen[120, 600] == 3 * 24
+    assert seen[5, 50] > 0 and seen[600, 1200] > 0 and seen[0, 0] > 0
+
+
+def test_each_alarm_is_a_file_of_its_own_and_no_batch_holds_one(run):
+    landing, manifest = run
+    flags = {name for name, (_, unit, _, _) in METRICS.items() if unit == "flag"}
+    alarm_files = 0
+    for path in _file(landing, manifest, r"readings_\d{12,14}(_alarm_\w+)?\.csv\.gz$"):
+        rows = list(csv.reader(io.StringIO(gzip.decompress(path.read_bytes()).decode())))[1:]
+        if alarm := re.fullmatch(r"readings_(\d{14})_alarm_(\w+)\.csv\.gz", path.name):
+            alarm_files += 1
+            at = datetime.strptime(alarm[1], "%Y%m%d%H%M%S").strftime("%Y-%m-%d %H:%M:%S")
+            assert [(r[0], r[1] in flags, r[2], r[3]) for r in rows] == [(alarm[2], True, "1", at)]
+        else:
+            assert not [r for r in rows if len(r) > 1 and r[1] in flags], path.name
+    # One file per alarm event the day plans drew.
+    config = Config(landing.parent, START, 3, 7, 0.02, 0.002)
+    events = [day_plan(config, day).events.values() for day in config.window]
+    assert alarm_files == sum(len(devices) for day in events for devices, _ in day) > 0
+
+
+def _lake_rows(home: Paths, table: str, day: date) -> tuple[list[tuple], list[tuple]]:
+    """A partition's valid and quarantined rows without their lineage (file, record, line)."""
+
+    def rows(folder: Path, lineage: str) -> list[tuple]:
+        parquet = folder / lake.PART_FILE
+        return duckdb.sql(f"select * exclude ({lineage}) from '{parquet}' order by all").fetchall()
+
+    return (
+        rows(home.raw_partition(table, day), "_source_file, _source_record"),
+        rows(home.quarantine_partition(table, day), "source_file, source_line, source_record"),
+    )
+
+
+def test_five_minute_and_hourly_batches_ingest_to_the_same_lake(tmp_path):
+    homes = {}
+    for minutes in (5, 60):
+        homes[minutes] = paths(tmp_path / f"batches_{minutes}")
+        _run(homes[minutes].home, days=2, fault_rate=0.01, batch_minutes=minutes)
+    # Hourly batches keep the file names of old.
+    hourly = sorted(p.name for p in homes[60].landing_day("iot", START).glob("readings_*"))
+    assert hourly[:2] == ["readings_2024070100.csv.gz", "readings_2024070101.csv.gz"]
+    weather = [p.name for p in homes[60].landing_day("weather", START).iterdir()]
+    assert weather == ["weather_20240701.json"]
+    for table in ("iot_readings", "weather_hourly"):
+        for day in (START, START + timedelta(days=1)):
+            logs = {m: ingest_partition(BY_TABLE[table], day, home) for m, home in homes.items()}
+            for log in logs.values():
+                for entry in log["files"]:
+                    kept = entry["rows_written"] + entry["rows_quarantined"]
+                    assert entry["rows_read"] == kept + entry["duplicates_dropped"], entry["path"]
+            assert len(logs[5]["files"]) > len(logs[60]["files"])
+            for total in ("quarantined_by_reason", "duplicates_by_kind", "late_rows"):
+                assert logs[5][total] == logs[60][total], (table, day, total)
+            valid, quarantined = _lake_rows(homes[5], table, day)
+            assert len(valid) > 40 and quarantined, (table, day)
+            assert (valid, quarantined) == _lake_rows(homes[60], table, day), (table, day)
 
 
 # --- volumes ------------------------------------------------------------------------------
@@ -298,11 +407,8 @@ def test_the_rainstorm_is_in_gauges_ponding_weather_hotline_and_grid(run):
             ponding[dev] = max(ponding[dev], float(value))
     assert gauges and all(hour[g] >= 80 for g in gauges)
     assert ponding and all(30 <= v <= 45 for v in ponding.values())
-    weather = json.loads(
-        _file(landing, manifest, rf"weather_{day.replace('-', '')}")[0].read_text()
-    )
-    north = next(s for s in weather["stations"] if s["stationId"] == "A3602")
-    assert 60 <= max(h["precipitation"] for h in north["hourly"]) <= 90
+    north = _weather(landing, manifest, day)["A3602"]
+    assert 60 <= max(h["precipitation"] for h in north) <= 90
     hotline = _file(landing, manifest, rf"12345工单_{day.replace('-', '')}\.csv")[0]
     text = hotline.read_bytes().decode("gb18030", errors="replace")
     assert text.count(",030102,") + text.count(",030103,") >= 5
@@ -314,13 +420,10 @@ def test_heat_wave_festival_and_ebike_cluster_are_in_the_data(run):
     landing, manifest = run
     incidents = {i["kind"]: i for i in manifest["incidents"]}
     maxima = []
-    for path in _file(landing, manifest, r"weather_"):
-        day = path.parent.name
+    for day in sorted({path.parent.name for path in _file(landing, manifest, r"weather_")}):
         if incidents["heat_wave"]["start"][:10] <= day < incidents["heat_wave"]["end"][:10]:
-            doc = json.loads(path.read_text())
-            maxima.append(
-                max(h["temperature"] for h in doc["stations"][0]["hourly"] if h["temperature"] < 45)
-            )
+            hourly = _weather(landing, manifest, day)["A3601"]
+            maxima.append(max(h["temperature"] for h in hourly if h["temperature"] < 45))
     assert len(maxima) == 3 and all(37 <= t <= 39.5 for t in maxima) and max(maxima) >= 38
 
     festival = incidents["festival_footfall"]
