@@ -104,7 +104,7 @@ def ingest_partition(
     half its rows (or none), which is otherwise refused with :class:`SmallerResend`.
     """
     run_id = run_id or uuid.uuid4().hex
-    started, clock = _now(), time.perf_counter()
+    started = _now()
     attempt = {
         "table": contract.table,
         "dt": day.isoformat(),
@@ -112,42 +112,10 @@ def ingest_partition(
         "started_at": started,
     }
     try:
-        files = landing_files(paths, contract, day)
-        if not files:
-            raise MissingDelivery(
-                f"{contract.table}: no files matching {contract.file_glob!r} in "
-                f"{paths.landing_day(contract.source, day)}"
-            )
-        inventory = [
-            {
-                "path": file.relative_to(paths.landing).as_posix(),
-                "sha256": _sha256(file),
-                "bytes": file.stat().st_size,
-            }
-            for file in files
-        ]
-        previous = read_log(paths, contract.table, day)
-        if (
-            not force
-            and previous is not None
-            and _identities(previous["files"]) == _identities(inventory)
-            and previous["contract"] == contract.fingerprint()
-            and (paths.raw_partition(contract.table, day) / lake.PART_FILE).exists()
-        ):
-            lake.append_jsonl(
-                runs_path(paths), {**attempt, "status": "skipped", "finished_at": _now()}
-            )
-            return {**previous, "status": "skipped"}
-        log = _ingest(contract, day, paths, files, inventory, previous, accept_smaller_resend)
-        log.update(
-            run_id=run_id,
-            started_at=started,
-            finished_at=_now(),
-            duration_s=round(time.perf_counter() - clock, 3),
-        )
-        lake.write_json(log_path(paths, contract.table, day), log)
-        lake.append_jsonl(runs_path(paths), {**attempt, **_summary(log)})
-        return log
+        # The live path (live/) and the daily pipeline may ingest the same partition at
+        # once; one at a time, each re-reads the landing folder under the lock.
+        with lake.locked_folder(paths.ingestion_log / contract.table):
+            return _ingest_locked(contract, day, paths, force, accept_smaller_resend, attempt)
     except Exception as error:
         failure = {
             "status": "failed",
@@ -158,6 +126,52 @@ def ingest_partition(
             failure["blocked"] = "smaller_resend"
         lake.append_jsonl(runs_path(paths), {**attempt, **failure})
         raise
+
+
+def _ingest_locked(
+    contract: Contract,
+    day: dt.date,
+    paths: Paths,
+    force: bool,
+    accept_smaller_resend: bool,
+    attempt: dict[str, Any],
+) -> dict[str, Any]:
+    """:func:`ingest_partition`'s work, with the table's ingestion lock held."""
+    clock = time.perf_counter()
+    files = landing_files(paths, contract, day)
+    if not files:
+        raise MissingDelivery(
+            f"{contract.table}: no files matching {contract.file_glob!r} in "
+            f"{paths.landing_day(contract.source, day)}"
+        )
+    inventory = [
+        {
+            "path": file.relative_to(paths.landing).as_posix(),
+            "sha256": _sha256(file),
+            "bytes": file.stat().st_size,
+        }
+        for file in files
+    ]
+    previous = read_log(paths, contract.table, day)
+    if (
+        not force
+        and previous is not None
+        and _identities(previous["files"]) == _identities(inventory)
+        and previous["contract"] == contract.fingerprint()
+        and (paths.raw_partition(contract.table, day) / lake.PART_FILE).exists()
+    ):
+        lake.append_jsonl(runs_path(paths), {**attempt, "status": "skipped", "finished_at": _now()})
+        return {**previous, "status": "skipped"}
+    log = _ingest(contract, day, paths, files, inventory, previous, accept_smaller_resend)
+    log.update(
+        run_id=attempt["run_id"],
+        started_at=attempt["started_at"],
+        finished_at=_now(),
+        duration_s=round(time.perf_counter() - clock, 3),
+    )
+    lake.write_json(log_path(paths, contract.table, day), log)
+    lake.append_jsonl(runs_path(paths), {**attempt, **_summary(log)})
+    return log
 
 
 def _identities(files: list[dict[str, Any]]) -> list[tuple[str, str, int]]:

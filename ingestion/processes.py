@@ -24,6 +24,8 @@ import shutil
 import socket
 import sys
 import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 # Seconds of slack when comparing a process's start with a time it was seen alive: /proc
@@ -166,3 +168,22 @@ def pause_point(point: str) -> None:
     print(f"cityops: paused at {point} ({PAUSE_VARIABLE})", file=sys.stderr, flush=True)
     while True:
         time.sleep(3600)
+
+
+@contextmanager
+def environment(**values: str | None) -> Iterator[None]:
+    """Set (or, for None, remove) environment variables for the block, then restore them."""
+    previous = {name: os.environ.get(name) for name in values}
+    _apply_environment(values)
+    try:
+        yield
+    finally:
+        _apply_environment(previous)
+
+
+def _apply_environment(values: Mapping[str, str | None]) -> None:
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value

@@ -122,6 +122,7 @@ class Indicator:
     critical_alarm: str | None
     basis: str
     description: str = ""
+    live: bool = False
 
     @property
     def is_assumption(self) -> bool:
@@ -336,6 +337,8 @@ class _Indicator(_Entry):
     whistle: Annotated[str, BeforeValidator(str), _known("matters")] | None = None
     # A device alarm that is critical: each one raises this indicator and whistles at once.
     critical_alarm: Annotated[str, _known("alarms")] | None = None
+    # Evaluated by the live path (live/): an hourly indicator of the fast sources only.
+    live: bool = False
     basis: Text
     description: str = ""
 
@@ -356,6 +359,13 @@ class _Indicator(_Entry):
         ):
             raise ValueError(f"{value!r} must be a list drawn from {AREA_LEVELS}")
         return value
+
+    @model_validator(mode="after")
+    def _live_is_hourly(self) -> _Indicator:
+        # A day's value is final only when the day is over: a partial day is no warning.
+        if self.live and self.grain != "hour":
+            raise ValueError("live: only an hourly indicator can be evaluated as batches land")
+        return self
 
     @model_validator(mode="after")
     def _thresholds_in_order(self) -> _Indicator:
@@ -409,6 +419,7 @@ class _Indicator(_Entry):
             critical_alarm=self.critical_alarm,
             basis=self.basis,
             description=self.description.strip(),
+            live=self.live,
         )
 
 

@@ -7,6 +7,7 @@ instant. One module per command group:
 
 - ``pipeline``: ``generate``, ``run``, ``backfill``, ``status``, ``publish``;
 - ``vitals``: ``warnings``, ``indicators``, ``notify``;
+- ``live``: the live path (a landed batch to a warning within a minute), and replays;
 - ``backtest``: the warnings scored against the generator's planted incidents;
 - ``quality``: ``quality``, ``freshness``;
 - ``bench``, ``catalog``, ``dashboards``: the sub-command groups of those names.
@@ -19,6 +20,7 @@ from dagster_project.cli.backtest import backtest
 from dagster_project.cli.bench import app as bench_app
 from dagster_project.cli.catalog import app as catalog_app
 from dagster_project.cli.dashboards import app as dashboards_app
+from dagster_project.cli.live import live
 
 app = typer.Typer(
     help=(
@@ -42,6 +44,7 @@ for command in (
     vitals.warnings,
     vitals.indicators,
     vitals.notify,
+    live,
     backtest,
     pipeline.publish,
     pipeline.backfill,

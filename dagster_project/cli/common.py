@@ -35,3 +35,13 @@ def parse_day(value: str | None) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError as error:
         raise typer.BadParameter(f"{value!r} is not a date like 2024-07-01") from error
+
+
+def parse_time(value: str | None) -> dt.time | None:
+    """An ``HH:MM`` option as a time of day (None stays None); a usage error otherwise."""
+    if value is None:
+        return None
+    try:
+        return dt.time.fromisoformat(value)
+    except ValueError as error:
+        raise typer.BadParameter(f"{value!r} is not a time like 14:00") from error

@@ -47,15 +47,16 @@ def warnings(
 
     Shows the warnings open at the warehouse's newest period, then those opened in the last
     `--days` days of data and since cleared. "Now" is the data's as-of time, not the wall
-    clock. Reads the serving snapshot read-only (what the last successful build published);
+    clock. Reads the serving snapshot read-only (what the last successful build published),
+    or the live path's store (serving/live.duckdb) when `cityops live` has newer data;
     thresholds live in vitals/indicators.yml.
     """
-    from serving import serving_path
+    from live.store import freshest_vitals
     from vitals import warnings as vital_warnings
 
     try:
         level = vital_warnings.level_number(min_level)
-        with vital_warnings.connect(serving_path(paths())) as con:
+        with vital_warnings.connect(freshest_vitals(paths())) as con:
             result = vital_warnings.list_warnings(
                 con, street=street, min_level=level, days=days, open_only=open_only
             )
@@ -184,13 +185,13 @@ def notify(
     take; what is not delivered is sent again by the next call. Exits 1 when a notice was
     not delivered.
     """
-    from serving import serving_path
+    from live.store import freshest_vitals
     from vitals import warnings as vital_warnings
     from vitals.notify import load_config
     from vitals.notify import notify as deliver
 
     try:
-        with vital_warnings.connect(serving_path(paths())) as con:
+        with vital_warnings.connect(freshest_vitals(paths())) as con:
             notices = vital_warnings.recent_notices(con, hours=hours)
     except vital_warnings.WarehouseMissing as error:
         err.print(f"[red]{error}[/red]")

@@ -30,3 +30,17 @@
             cast('{{ min_dt or max_dt }}' as date) and cast('{{ max_dt or min_dt }}' as date)
     {%- endif -%}
 {%- endmacro %}
+
+{#- The live path (live/) measures periods up to the newest data only: `CITYOPS_PERIODS_UNTIL`,
+    an ISO timestamp read when executing, is the latest period end kept (the end of the hour
+    the newest reading falls in). Unset, as in every daily build, all periods of the delivery
+    days are kept. Without it a live run would see the rest of today as hours without alarms
+    and close warnings in hours that have not happened. -#}
+{% macro periods_until(column) -%}
+    {%- set until = env_var('CITYOPS_PERIODS_UNTIL', '') if execute else '' -%}
+    {%- if until -%}
+        {{ column }} <= cast('{{ until }}' as timestamp)
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from functools import cached_property
 from importlib import metadata
 from pathlib import Path
@@ -23,6 +22,7 @@ from packaging import version
 
 from dagster_project.defs.ingestion.resources import CityopsHome
 from ingestion.files import atomic_path
+from ingestion.processes import environment
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt"
 # dbt's own DBT_TARGET_PATH, when set, is where the manifest is read from and `dagster dev`
@@ -97,7 +97,7 @@ def run_dbt(
     target = home / "dbt" / f"{context.run_id[:8]}-{context.op_execution_context.op.name}"
     _reuse_parse(home, target)
     bounds = window or {}
-    with _environment(
+    with environment(
         CITYOPS_HOME=str(home),
         # dbt ends when this process dies (dbt/plugins/cityops_lifetime.py).
         CITYOPS_DBT_PARENT_PID=str(os.getpid()),
@@ -134,22 +134,3 @@ def _keep_parse(home: Path, target: Path) -> None:
     if made.exists():
         with atomic_path(home / "dbt" / PARTIAL_PARSE) as temporary:
             temporary.write_bytes(made.read_bytes())
-
-
-@contextmanager
-def _environment(**values: str | None) -> Iterator[None]:
-    """Set (or, for None, remove) environment variables for the block, then restore them."""
-    previous = {name: os.environ.get(name) for name in values}
-    _apply(values)
-    try:
-        yield
-    finally:
-        _apply(previous)
-
-
-def _apply(values: Mapping[str, str | None]) -> None:
-    for name, value in values.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value

@@ -1,0 +1,265 @@
+"""The live path's files: its copy of the published warehouse, and the store readers open.
+
+Under ``$CITYOPS_HOME``::
+
+    live/cityops_live.duckdb   the live copy: the serving snapshot, then the live runs' writes
+    live/state.json            which snapshot the copy was made from, and its last delivery day
+    live/cycles.jsonl          one line per cycle: the batches and the time of every stage
+    live/status.json           the running process's heartbeat
+    serving/live.duckdb        the vital-sign marts of the newest cycle, for readers
+
+Only the live process opens the copy. Readers open ``serving/live.duckdb``, replaced whole by
+a rename after every cycle (a reader keeps the file it opened), or the serving snapshot when
+that is newer (:func:`freshest_vitals`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ingestion import files
+from ingestion.lake import append_jsonl
+from ingestion.processes import owned_name, remove_dead_entries
+from ingestion.settings import Paths
+from serving import copy_database, current_snapshot, remove_database, serving_dir, serving_path
+
+LIVE_STORE = "live.duckdb"
+# The vital-sign marts readers query, one row per indicator series, warning, step or order.
+# The live indicators' rows (indicators.yml `live: true`) come from the live copy; the others'
+# from the snapshot it was made from: the live copy recomputes them too, but without the
+# day's hotline, grid and business deliveries, which only the daily build ingests.
+MIXED_TABLES = (
+    "fct_indicator_latest",
+    "fct_warning_events",
+    "fct_warning_escalations",
+    "fct_whistle_orders",
+)
+# Whole from the live copy (the registry, the street names `cityops warnings --street`
+# resolves) or from the snapshot (a daily score of every dimension).
+COPIED_TABLES = (("work", "vitals", "dim_indicators"), ("work", "places", "dim_streets"))
+BASE_TABLES = (("base", "vitals", "fct_street_health_daily"),)
+# The indicator values of the data's last days only: the live panel's recent history, not
+# the whole series (which grows with history; the serving snapshot has it).
+STORE_VALUE_DAYS = 2
+
+
+@dataclass(frozen=True)
+class LivePaths:
+    """The live path's files under one home."""
+
+    home: Paths
+
+    @property
+    def folder(self) -> Path:
+        """``$CITYOPS_HOME/live``."""
+        return self.home.home / "live"
+
+    @property
+    def database(self) -> Path:
+        """The live copy dbt's ``live`` target writes (dbt/profiles.yml)."""
+        return self.folder / "cityops_live.duckdb"
+
+    @property
+    def state(self) -> Path:
+        """The copy's origin: ``{"snapshot": …, "base_day": …}``."""
+        return self.folder / "state.json"
+
+    @property
+    def cycles(self) -> Path:
+        """One JSON line per cycle."""
+        return self.folder / "cycles.jsonl"
+
+    @property
+    def status(self) -> Path:
+        """The heartbeat of the running ``cityops live``."""
+        return self.folder / "status.json"
+
+    @property
+    def dbt_target(self) -> Path:
+        """The dbt target folder (the parse and the artifacts of the newest run)."""
+        return self.folder / "dbt"
+
+    @property
+    def store(self) -> Path:
+        """What readers open: ``serving/live.duckdb``."""
+        return serving_dir(self.home) / LIVE_STORE
+
+
+@dataclass(frozen=True)
+class Base:
+    """The snapshot the live copy was made from, and the newest delivery day it holds."""
+
+    snapshot: str
+    base_day: dt.date
+
+
+def read_base(live: LivePaths) -> Base | None:
+    """The live copy's origin, or None when there is no usable copy."""
+    if not live.state.exists() or not live.database.exists():
+        return None
+    state = json.loads(live.state.read_text(encoding="utf-8"))
+    return Base(state["snapshot"], dt.date.fromisoformat(state["base_day"]))
+
+
+def needs_rebase(live: LivePaths) -> bool:
+    """True when the serving snapshot is not the one the live copy was made from."""
+    snapshot = current_snapshot(live.home)
+    if snapshot is None:
+        return False
+    base = read_base(live)
+    return base is None or base.snapshot != snapshot.name
+
+
+def rebase(live: LivePaths) -> Base:
+    """Replace the live copy with a copy of the current serving snapshot.
+
+    The snapshot is immutable once published, so no lock is needed to copy it; the copy is
+    written beside the target and renamed over it.
+    """
+    snapshot = current_snapshot(live.home)
+    if snapshot is None:
+        raise FileNotFoundError(
+            f"No serving snapshot under {serving_dir(live.home)}: the live path starts from "
+            "a published warehouse. Run `cityops run` first."
+        )
+    live.folder.mkdir(parents=True, exist_ok=True)
+    remove_dead_entries(live.folder, unowned_max_age=None)
+    staged = live.folder / owned_name("copy.duckdb")
+    copy_database(snapshot.path, staged)
+    with duckdb.connect(str(staged), read_only=True) as con:
+        row = con.execute(
+            "select max(last_delivery_date) from things.fct_device_readings_hourly"
+        ).fetchone()
+    if row is None or row[0] is None:
+        remove_database(staged)
+        raise RuntimeError(f"{snapshot.path} holds no readings: nothing to continue from.")
+    remove_database(live.database)
+    os.replace(staged, live.database)
+    base = Base(snapshot.name, row[0])
+    files.write_json(live.state, {"snapshot": base.snapshot, "base_day": base.base_day.isoformat()})
+    return base
+
+
+def base_snapshot_path(live: LivePaths, base: Base) -> Path:
+    """The snapshot file the live copy was made from (kept while it is current or previous)."""
+    kept = serving_dir(live.home) / "snapshots" / base.snapshot
+    return kept if kept.exists() else serving_path(live.home)
+
+
+def publish_store(
+    live: LivePaths, base: Base, live_codes: list[str], *, cycle_id: str
+) -> dt.datetime | None:
+    """Write the vital-sign marts readers see into ``serving/live.duckdb``; the data's as-of.
+
+    Rows of the ``live_codes`` indicators come from the live copy, every other row from the
+    snapshot the copy was made from (:data:`MIXED_TABLES`).
+    """
+    staging = serving_dir(live.home) / "_tmp"
+    staging.mkdir(parents=True, exist_ok=True)
+    remove_dead_entries(staging)
+    staged = staging / owned_name(f"live-{cycle_id}.duckdb")
+    remove_database(staged)
+    codes = {"codes": live_codes}
+    try:
+        with duckdb.connect(str(staged)) as con:
+            con.execute("attach ? as work (read_only)", [str(live.database)])
+            con.execute("attach ? as base (read_only)", [str(base_snapshot_path(live, base))])
+            con.execute("create schema vitals")
+            con.execute("create schema places")
+            # Identifiers below are this module's constants, never input.
+            for database, schema, table in (*COPIED_TABLES, *BASE_TABLES):
+                con.execute(
+                    f'create table "{schema}"."{table}" as '  # noqa: S608
+                    f'select * from {database}."{schema}"."{table}"'
+                )
+            for table in MIXED_TABLES:
+                con.execute(
+                    f"create table vitals.{table} as "  # noqa: S608
+                    f"select * from work.vitals.{table} "
+                    "where list_contains($codes, indicator_code) "
+                    "union all by name "
+                    f"select * from base.vitals.{table} "
+                    "where not list_contains($codes, indicator_code)",
+                    codes,
+                )
+            con.execute(
+                "create table vitals.fct_indicator_values as "
+                "select * from work.vitals.fct_indicator_values "
+                "where list_contains($codes, indicator_code) and period_start >= "
+                "(select max(period_start) from work.vitals.fct_indicator_values) - to_days($days)"
+                " union all by name "
+                "select * from base.vitals.fct_indicator_values "
+                "where not list_contains($codes, indicator_code) and period_start >= "
+                "(select max(period_start) from base.vitals.fct_indicator_values) - to_days($days)",
+                {**codes, "days": STORE_VALUE_DAYS},
+            )
+            con.execute("detach work")
+            con.execute("detach base")
+            as_of = _as_of(con)
+            con.execute("create schema _serving")
+            con.execute(
+                "create table _serving.live as select $cycle as cycle_id, "
+                "cast($published as timestamptz) as published_at, "
+                "cast($as_of as timestamp) as as_of_at, $base as base_snapshot",
+                {
+                    "cycle": cycle_id,
+                    "published": dt.datetime.now(dt.UTC),
+                    "as_of": as_of,
+                    "base": base.snapshot,
+                },
+            )
+        os.replace(staged, live.store)
+    finally:
+        remove_database(staged)
+    return as_of
+
+
+def _as_of(con: duckdb.DuckDBPyConnection) -> dt.datetime | None:
+    row = con.execute("select max(as_of_at) from vitals.fct_warning_events").fetchone()
+    return row[0] if row else None
+
+
+def store_as_of(path: Path) -> dt.datetime | None:
+    """The data's as-of time in a store with vitals marts, or None when it has none."""
+    if not path.exists():
+        return None
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            return _as_of(con)
+    except duckdb.Error:
+        return None
+
+
+def freshest_vitals(home: Paths) -> Path:
+    """The store with the newer vital signs: the live store or the serving snapshot.
+
+    The live store is newer while ``cityops live`` runs ahead of the daily build; after a
+    daily build caught up (or when the live path stopped) the snapshot is at least as new.
+    """
+    snapshot = serving_path(home)
+    live = LivePaths(home).store
+    live_as_of = store_as_of(live)
+    if live_as_of is None:
+        return snapshot
+    snapshot_as_of = store_as_of(snapshot)
+    return live if snapshot_as_of is None or live_as_of > snapshot_as_of else snapshot
+
+
+def append_cycle(live: LivePaths, record: dict[str, Any]) -> None:
+    """Append one cycle's record to ``live/cycles.jsonl``."""
+    append_jsonl(live.cycles, record)
+
+
+def read_cycles(live: LivePaths) -> list[dict[str, Any]]:
+    """Every recorded cycle, oldest first."""
+    if not live.cycles.exists():
+        return []
+    with live.cycles.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
