@@ -96,8 +96,8 @@ SLAS: tuple[FreshnessSla, ...] = (
         hour=2,
         minute=0,
         severity=ERROR,
-        reason="24 hourly batches; the last closes at 24:00, +2 h for a late batch or a "
-        "re-send; the hourly vital signs go blind without it",
+        reason="5-minute batches and one file per alarm; the last closes at 24:00, +2 h for a late "
+        "batch or a re-send; the hourly vital signs go blind without it",
     ),
     FreshnessSla(
         table="weather_hourly",

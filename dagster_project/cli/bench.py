@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +26,7 @@ app = typer.Typer(
 
 @app.callback(invoke_without_command=True)
 def bench(
+    context: typer.Context,
     scale: Annotated[
         str,
         typer.Option(
@@ -79,7 +81,11 @@ def bench(
     snapshot, and the raw-DuckDB baseline (the same compiled SQL in one DuckDB process).
     Writes report.json and report.md (docs/performance.md explains them). Heavy: run
     medium, district-year and city under `nice -n 19`.
+
+    `cityops bench latency` measures the live path instead (its own --help).
     """
+    if context.invoked_subcommand is not None:
+        return
     from bench import report as bench_report
     from bench.measure import StageFailed
     from bench.run import disk_usage, remove_work, run_bench
@@ -173,3 +179,90 @@ def bench(
             f"{'met ' if target['met'] else 'MISSED'}  {target['target']}: {target['measured']}"
         )
     console.print(f"Report: {folder / 'report.md'} and report.json")
+
+
+@app.command()
+def latency(
+    scale: Annotated[
+        float, typer.Option(min=0.001, help="Volume multiplier: 1.0 is the district, 16.0 a city.")
+    ] = 1.0,
+    days: Annotated[int, typer.Option(min=1, help="Days of history before the replayed day.")] = 14,
+    seed: Annotated[int, typer.Option(help="Random seed of the generator.")] = 7,
+    speed: Annotated[
+        float, typer.Option(min=1.0, help="Replay this many times faster than real time.")
+    ] = 30.0,
+    start_at: Annotated[
+        str, typer.Option("--from", help="First delivery time paced (HH:MM); earlier land at once.")
+    ] = "14:00",
+    until: Annotated[str, typer.Option(help="Last delivery time replayed (HH:MM).")] = "16:00",
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            help="Home of the run (default $CITYOPS_HOME/bench/latency-x<scale>-<days>d)."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Latency of the live path (四早): landing → ingested → warning readable → notice received.
+
+    Generates `--days` days plus one (reused), builds the history with `cityops run`
+    (reused), replays the next day's IoT and weather deliveries at `--speed` times real
+    time through `cityops live`'s runner with a webhook on 127.0.0.1, then runs the daily
+    build over that day, timed, and compares the live indicators' warnings of both. Reports
+    p50/p95/max per landed file for each stage and judges issue 25's targets. Progress goes
+    to stderr; the report also to latency.json in the home.
+    """
+    from bench import latency as bench_latency
+    from dagster_project.cli.common import parse_time
+    from dagster_project.execution import use_pii_key
+    from ingestion.files import write_json
+    from ingestion.settings import paths
+
+    first, last = parse_time(start_at), parse_time(until)
+    assert first is not None and last is not None
+    folder = home or paths().home / "bench" / f"latency-x{scale:g}-{days}d"
+    plan = bench_latency.LatencyPlan(scale, days, seed, speed, first, last, folder.resolve())
+    bench_latency.prepare(plan, err.print)
+    use_pii_key(plan.live)
+    report = bench_latency.measure(plan, err.print)
+    write_json(plan.home / "latency.json", report, indent=2)
+    if as_json:
+        console.print_json(data=report)
+        return
+    _print_latency(report, bench_latency.stage_label)
+
+
+def _print_latency(report: dict, label: Callable[[str], str]) -> None:
+    from rich.table import Table
+
+    plan = report["plan"]
+    table = Table(
+        title=f"实时预警时延 — scale {plan['scale']:g}, {plan['history_days']} 天历史, "
+        f"{plan['day']} {plan['from']}–{plan['until']} ×{plan['speed']:g}; "
+        f"{report['files']} 个文件, {report['cycles']} 个周期",
+        title_justify="left",
+    )
+    for column in ("从落地到", "文件数", "p50 s", "p95 s", "最大 s"):
+        table.add_column(column)
+    for stage, figures in report["latency"].items():
+        table.add_row(
+            label(stage),
+            str(figures["count"]),
+            *(
+                "—" if figures[key] is None else f"{figures[key]:.1f}"
+                for key in ("p50", "p95", "max")
+            ),
+        )
+    console.print(table)
+    cycle = report["cycle_seconds"]
+    console.print(
+        f"周期 p50 {cycle['p50'] or 0:.1f} s · p95 {cycle['p95'] or 0:.1f} s · 失败 "
+        f"{report['failed_cycles']} · 收到通知 {report['notices_received']} · 日批构建 "
+        f"{report['daily_build_seconds']} s ({'ok' if report['daily_build_ok'] else 'FAILED'}) · "
+        f"对账 {'一致' if report['reconciled'] else '不一致: ' + str(report['differences'])}"
+    )
+    for stage, target in report["targets"].items():
+        verdict = "met" if target["met"] else "MISSED"
+        console.print(
+            f"target {label(stage)}: p95 {target['p95']} ≤ {target['limit']} s: {verdict}"
+        )
