@@ -56,9 +56,14 @@ def stable_uuid(kind: str, name: str) -> str:
     return str(uuid.uuid5(NAMESPACE, f"{kind}:{name}"))
 
 
-def database_uuid(spec: Spec) -> str:
-    """The serving database's uuid."""
-    return stable_uuid("database", spec.database_name)
+def database_uuid(spec: Spec, name: str | None = None) -> str:
+    """A database's uuid: the serving database's unless ``name`` names another."""
+    return stable_uuid("database", name or spec.database_name)
+
+
+def database_names(spec: Spec) -> list[str]:
+    """The Superset databases of the spec: the serving snapshot, and the live store if any."""
+    return [spec.database_name, *([spec.live_database_name] if spec.live_database_name else [])]
 
 
 def dataset_uuid(dataset: DatasetSpec) -> str:
@@ -99,12 +104,26 @@ def database_extra() -> dict[str, Any]:
     }
 
 
-def render(spec: Spec, catalog: Catalog, database_uri: str) -> dict[str, str]:
-    """Every YAML file of the bundle, by path inside the top-level folder."""
-    files = {f"databases/{spec.database_name}.yaml": _dump(_database(spec, database_uri))}
+def render(
+    spec: Spec, catalog: Catalog, database_uri: str, live_uri: str | None = None
+) -> dict[str, str]:
+    """Every YAML file of the bundle, by path inside the top-level folder.
+
+    ``live_uri`` is the live store's connection, for a spec with a live database.
+    """
+    files = {
+        f"databases/{spec.database_name}.yaml": _dump(
+            _database(spec, spec.database_name, database_uri)
+        )
+    }
+    if spec.live_database_name:
+        if live_uri is None:
+            raise ValueError("the spec has a live database: give its URI")
+        body = _database(spec, spec.live_database_name, live_uri)
+        files[f"databases/{spec.live_database_name}.yaml"] = _dump(body)
     for dataset in spec.datasets.values():
         body = _dataset(spec, dataset, catalog)
-        files[f"datasets/{spec.database_name}/{dataset.key}.yaml"] = _dump(body)
+        files[f"datasets/{spec.database_of(dataset)}/{dataset.key}.yaml"] = _dump(body)
     for dashboard in spec.dashboards:
         for chart in dashboard.charts.values():
             body = _chart(spec, dashboard, chart, catalog)
@@ -135,9 +154,9 @@ def _dump(body: dict[str, Any]) -> str:
 # -- databases and datasets ----------------------------------------------------------------
 
 
-def _database(spec: Spec, uri: str) -> dict[str, Any]:
+def _database(spec: Spec, name: str, uri: str) -> dict[str, Any]:
     return {
-        "database_name": spec.database_name,
+        "database_name": name,
         "sqlalchemy_uri": uri,
         "cache_timeout": None,
         "expose_in_sqllab": True,
@@ -148,7 +167,7 @@ def _database(spec: Spec, uri: str) -> dict[str, Any]:
         "allow_file_upload": False,
         "impersonate_user": False,
         "extra": database_extra(),
-        "uuid": database_uuid(spec),
+        "uuid": database_uuid(spec, name),
         "version": VERSION,
         "is_managed_externally": True,
         "external_url": MANAGED_URL,
@@ -208,7 +227,7 @@ def _dataset(spec: Spec, dataset: DatasetSpec, catalog: Catalog) -> dict[str, An
             for column in columns
         ],
         "version": VERSION,
-        "database_uuid": database_uuid(spec),
+        "database_uuid": database_uuid(spec, spec.database_of(dataset)),
         "is_managed_externally": True,
         "external_url": MANAGED_URL,
     }

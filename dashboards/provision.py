@@ -32,6 +32,8 @@ from dashboards.catalog import Catalog, describe
 from dashboards.client import SupersetClient, SupersetError
 from dashboards.settings import REPO, Instance, user_password
 from dashboards.spec import STREETS, Spec, load_spec
+from ingestion.settings import Paths
+from live.store import seed_store
 
 STREETS_CSV = REPO / "ingestion" / "reference" / "streets.csv"
 LEADER = "领导"
@@ -83,6 +85,7 @@ class Result:
     chart_ids: dict[str, int] = field(default_factory=dict)  # "<slug>/<key>" → id
     dashboard_ids: dict[str, int] = field(default_factory=dict)  # slug → id
     database_id: int = 0
+    live_database_id: int | None = None
     street_datasets: list[str] = field(default_factory=list)
     users: dict[str, str] = field(default_factory=dict)  # username → role
     deleted: list[str] = field(default_factory=list)
@@ -95,6 +98,11 @@ class Result:
 def database_uri(target: Instance) -> str:
     """The serving snapshot as a SQLAlchemy URI (absolute path, the link itself)."""
     return f"duckdb:///{target.serving_path}"
+
+
+def live_database_uri(target: Instance) -> str:
+    """The live path's store as a SQLAlchemy URI (replaced by a rename after every cycle)."""
+    return f"duckdb:///{target.live_store_path}"
 
 
 def street_datasets(spec: Spec, catalog: Catalog) -> list[str]:
@@ -144,7 +152,10 @@ def provision(
     for slug, datasets in skipped.items():
         report(f"skipping dashboard {slug}: the snapshot cannot serve {', '.join(datasets)}")
     check_street_dashboards(spec, catalog)
-    files = bundle.render(spec, catalog, database_uri(target))
+    if spec.live_database_name:
+        # The live datasets need the file before the live path first runs: the snapshot's.
+        seed_store(Paths(target.home.resolve()))
+    files = bundle.render(spec, catalog, database_uri(target), live_database_uri(target))
     result = Result(missing_datasets=dict(catalog.missing), skipped_dashboards=skipped)
     for resource in bundle.BUNDLE_TYPES:
         report(f"import {resource}s")
@@ -173,6 +184,9 @@ def _by_uuid(client: SupersetClient, resource: str, columns: list[str]) -> dict[
 def _collect_ids(client: SupersetClient, spec: Spec, result: Result) -> None:
     databases = _by_uuid(client, "database", ["database_name"])
     result.database_id = databases[bundle.database_uuid(spec)]["id"]
+    if spec.live_database_name:
+        live = databases[bundle.database_uuid(spec, spec.live_database_name)]
+        result.live_database_id = live["id"]
     datasets = _by_uuid(client, "dataset", ["table_name"])
     result.dataset_ids = {
         key: datasets[bundle.dataset_uuid(dataset)]["id"] for key, dataset in spec.datasets.items()
@@ -192,7 +206,7 @@ def _prune(client: SupersetClient, spec: Spec) -> list[str]:
     "Managed" is Superset's ``is_managed_externally`` flag, which only imports set (the list
     API does not return ``external_url``): on a cityops instance that is the provisioner's.
     """
-    wanted = {bundle.database_uuid(spec)}
+    wanted = {bundle.database_uuid(spec, name) for name in bundle.database_names(spec)}
     wanted |= {bundle.dataset_uuid(dataset) for dataset in spec.datasets.values()}
     for dashboard in spec.dashboards:
         wanted.add(bundle.dashboard_uuid(dashboard))
@@ -253,19 +267,22 @@ def _roles(client: SupersetClient, spec: Spec, result: Result) -> dict[str, int]
         except KeyError:
             raise ProvisionError(f"Superset has no permission {name} on {view}") from None
 
-    database = f"[{spec.database_name}].(id:{result.database_id})"
+    databases = [f"[{spec.database_name}].(id:{result.database_id})"]
+    if spec.live_database_name:
+        databases.append(f"[{spec.live_database_name}].(id:{result.live_database_id})")
     roles = {
         "Gamma": _role_id(client, "Gamma", create=False),
         "sql_lab": _role_id(client, "sql_lab", create=False),
     }
     for name in (LEADER, ANALYST):
         roles[name] = _role_id(client, name)
-        _grant(client, roles[name], [permission("database_access", database)])
-    # SQL Lab queries go to the serving database only (analysts also hold sql_lab).
+        _grant(client, roles[name], [permission("database_access", db) for db in databases])
+    # SQL Lab queries go to the serving database and the live store (analysts hold sql_lab).
     dataset_permissions = {
         key: permission(
             "datasource_access",
-            f"[{spec.database_name}].[{spec.datasets[key].table}](id:{result.dataset_ids[key]})",
+            f"[{spec.database_of(spec.datasets[key])}].[{spec.datasets[key].table}]"
+            f"(id:{result.dataset_ids[key]})",
         )
         for key in result.street_datasets
     }

@@ -85,6 +85,11 @@ class Instance:
         """The serving snapshot the database connection opens (a link switched on publish)."""
         return self.home.resolve() / "serving" / "current.duckdb"
 
+    @property
+    def live_store_path(self) -> Path:
+        """The live path's store (live/store.py), renamed into place after every cycle."""
+        return self.home.resolve() / "serving" / "live.duckdb"
+
     def bin(self, name: str) -> Path:
         """An executable of Superset's virtual environment."""
         return self.venv / "bin" / name

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import (
@@ -73,6 +73,8 @@ class DatasetSpec:
     column_labels: dict[str, str]
     metrics: dict[str, Metric]
     description: str | None = None
+    # ``serving`` (the snapshot) or ``live`` (the live path's store, serving/live.duckdb).
+    database: str = "serving"
 
     @property
     def schema(self) -> str | None:
@@ -133,9 +135,30 @@ class Spec:
     database_label: str
     datasets: dict[str, DatasetSpec]
     dashboards: tuple[DashboardSpec, ...] = field(default_factory=tuple)
+    live_database_name: str | None = None
+    live_database_label: str | None = None
+
+    def database_of(self, dataset: DatasetSpec) -> str:
+        """The Superset database name a dataset belongs to."""
+        if dataset.database == LIVE and self.live_database_name:
+            return self.live_database_name
+        return self.database_name
 
 
 _Model = TypeVar("_Model", bound=BaseModel)
+
+LIVE = "live"
+# The tables of serving/live.duckdb (live/store.py), which a live dataset may read.
+LIVE_MODELS = (
+    "vitals.fct_indicator_latest",
+    "vitals.fct_warning_events",
+    "vitals.fct_warning_escalations",
+    "vitals.fct_whistle_orders",
+    "vitals.fct_indicator_values",
+    "vitals.fct_street_health_daily",
+    "vitals.dim_indicators",
+    "places.dim_streets",
+)
 
 
 # The shape of the spec files -------------------------------------------------------------------
@@ -201,6 +224,7 @@ class _Dataset(Strict):
     columns: dict[str, str] = Field(default_factory=dict)
     metrics: dict[str, _Metric] = Field(default_factory=dict)
     description: str | None = None
+    database: Literal["serving", "live"] = "serving"
 
     @model_validator(mode="after")
     def _model_or_sql(self) -> _Dataset:
@@ -225,6 +249,7 @@ class _Dataset(Strict):
                 for name, metric in self.metrics.items()
             },
             description=self.description,
+            database=self.database,
         )
 
 
@@ -232,6 +257,8 @@ class _Datasets(NullMeansDefault):
     """``datasets.yml``."""
 
     database: _Database
+    # The live path's store; datasets with ``database: live`` read it.
+    live_database: _Database | None = None
     datasets: dict[str, Annotated[_Dataset, BeforeValidator(lambda v: {} if v is None else v)]]
 
 
@@ -350,10 +377,12 @@ def load_spec(folder: Path = SPEC_DIR) -> Spec:
     raw = _read(folder / "datasets.yml", problems)
     datasets: dict[str, DatasetSpec] = {}
     database: _Database | None = None
+    live_database: _Database | None = None
     parsed = _validate(_Datasets, raw, "datasets.yml", problems)
     if parsed is not None:
-        database = parsed.database
+        database, live_database = parsed.database, parsed.live_database
         datasets = {key: dataset.spec(key) for key, dataset in parsed.datasets.items()}
+        problems += _live_problems(datasets, live_database)
     dashboards = []
     for path in sorted(folder.glob("*.yml")):
         if path.name == "datasets.yml":
@@ -371,7 +400,26 @@ def load_spec(folder: Path = SPEC_DIR) -> Spec:
         database_label=database.label or database.name,
         datasets=datasets,
         dashboards=tuple(dashboards),
+        live_database_name=live_database.name if live_database else None,
+        live_database_label=(live_database.label or live_database.name) if live_database else None,
     )
+
+
+def _live_problems(datasets: dict[str, DatasetSpec], live: _Database | None) -> list[str]:
+    """A live dataset needs the live database and a model the live store holds."""
+    problems = []
+    for key, dataset in datasets.items():
+        if dataset.database != LIVE:
+            continue
+        if live is None:
+            problems.append(f"datasets.yml: {key}: database live needs a live_database entry")
+        # SQL over the live store documents its columns from models it holds (labels_from).
+        reads = [dataset.model] if dataset.model else list(dataset.labels_from)
+        if not reads or any(model not in LIVE_MODELS for model in reads):
+            problems.append(
+                f"datasets.yml: {key}: the live store holds only {', '.join(LIVE_MODELS)}"
+            )
+    return problems
 
 
 def _read(path: Path, problems: list[str]) -> dict[str, Any] | None:

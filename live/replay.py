@@ -99,11 +99,19 @@ def prepare(source: Paths, day: dt.date, target: Paths, *, log: Callable[[str], 
                 link.symlink_to(path.resolve(), target_is_directory=True)
     files.write_json(target.landing / MANIFEST, manifest)
     log(f"building {target.home} through {day - dt.timedelta(days=1)} (`cityops run`) …")
-    subprocess.run(
+    clock = time.perf_counter()
+    built = subprocess.run(
         [sys.executable, "-m", "dagster_project.cli", "run"],
         env={**os.environ, "CITYOPS_HOME": str(target.home)},
-        check=True,
+        capture_output=True,
+        text=True,
+        check=False,
     )
+    if built.returncode != 0:
+        raise RuntimeError(
+            f"`cityops run` in {target.home} failed:\n{built.stdout[-2000:]}{built.stderr[-3000:]}"
+        )
+    log(f"built in {time.perf_counter() - clock:.0f} s")
     files.write_json(marker, stamp)
     return True
 

@@ -43,8 +43,8 @@ MIXED_TABLES = (
 )
 # Whole from the live copy (the registry, the street names `cityops warnings --street`
 # resolves) or from the snapshot (a daily score of every dimension).
-COPIED_TABLES = (("work", "vitals", "dim_indicators"), ("work", "places", "dim_streets"))
-BASE_TABLES = (("base", "vitals", "fct_street_health_daily"),)
+COPIED_TABLES = (("vitals", "dim_indicators"), ("places", "dim_streets"))
+BASE_TABLES = (("vitals", "fct_street_health_daily"),)
 # The indicator values of the data's last days only: the live panel's recent history, not
 # the whole series (which grows with history; the serving snapshot has it).
 STORE_VALUE_DAYS = 2
@@ -161,47 +161,73 @@ def publish_store(
     Rows of the ``live_codes`` indicators come from the live copy, every other row from the
     snapshot the copy was made from (:data:`MIXED_TABLES`).
     """
+    return _write_store(
+        live, live.database, base_snapshot_path(live, base), live_codes, cycle_id, base.snapshot
+    )
+
+
+def seed_store(home: Paths) -> dt.datetime | None:
+    """Make the live store the snapshot's marts when it is missing or older than the snapshot.
+
+    Readers of the live store (the dashboards' live panel) then always find it, and it never
+    shows less than the daily build published, also while ``cityops live`` is not running.
+    """
+    live = LivePaths(home)
+    snapshot = current_snapshot(home)
+    if snapshot is None:
+        return None
+    snapshot_as_of, store_now = store_as_of(snapshot.path), store_as_of(live.store)
+    if store_now is not None and snapshot_as_of is not None and store_now >= snapshot_as_of:
+        return store_now
+    return _write_store(live, None, snapshot.path, [], "seed", snapshot.name)
+
+
+def _write_store(
+    live: LivePaths,
+    work: Path | None,
+    base: Path,
+    live_codes: list[str],
+    cycle_id: str,
+    base_name: str,
+) -> dt.datetime | None:
+    """The store from ``work`` (the live copy; None: the base alone) and ``base``."""
     staging = serving_dir(live.home) / "_tmp"
     staging.mkdir(parents=True, exist_ok=True)
     remove_dead_entries(staging)
     staged = staging / owned_name(f"live-{cycle_id}.duckdb")
     remove_database(staged)
     codes = {"codes": live_codes}
+    copy_from = "work" if work is not None else "base"
     try:
         with duckdb.connect(str(staged)) as con:
-            con.execute("attach ? as work (read_only)", [str(live.database)])
-            con.execute("attach ? as base (read_only)", [str(base_snapshot_path(live, base))])
+            if work is not None:
+                con.execute("attach ? as work (read_only)", [str(work)])
+            con.execute("attach ? as base (read_only)", [str(base)])
             con.execute("create schema vitals")
             con.execute("create schema places")
             # Identifiers below are this module's constants, never input.
-            for database, schema, table in (*COPIED_TABLES, *BASE_TABLES):
+            for schema, table in COPIED_TABLES:
                 con.execute(
                     f'create table "{schema}"."{table}" as '  # noqa: S608
-                    f'select * from {database}."{schema}"."{table}"'
+                    f'select * from {copy_from}."{schema}"."{table}"'
                 )
-            for table in MIXED_TABLES:
+            for schema, table in BASE_TABLES:
                 con.execute(
-                    f"create table vitals.{table} as "  # noqa: S608
-                    f"select * from work.vitals.{table} "
-                    "where list_contains($codes, indicator_code) "
-                    "union all by name "
-                    f"select * from base.vitals.{table} "
-                    "where not list_contains($codes, indicator_code)",
-                    codes,
+                    f'create table "{schema}"."{table}" as '  # noqa: S608
+                    f'select * from base."{schema}"."{table}"'
                 )
-            con.execute(
-                "create table vitals.fct_indicator_values as "
-                "select * from work.vitals.fct_indicator_values "
-                "where list_contains($codes, indicator_code) and period_start >= "
-                "(select max(period_start) from work.vitals.fct_indicator_values) - to_days($days)"
-                " union all by name "
-                "select * from base.vitals.fct_indicator_values "
-                "where not list_contains($codes, indicator_code) and period_start >= "
-                "(select max(period_start) from base.vitals.fct_indicator_values) - to_days($days)",
-                {**codes, "days": STORE_VALUE_DAYS},
-            )
-            con.execute("detach work")
-            con.execute("detach base")
+            for table in (*MIXED_TABLES, "fct_indicator_values"):
+                recent = table == "fct_indicator_values"
+                con.execute(
+                    f"create table vitals.{table} as "
+                    + " union all by name ".join(
+                        _rows(database, table, live=side, recent=recent)
+                        for database, side in ((copy_from, True), ("base", False))
+                    ),
+                    {**codes, "days": STORE_VALUE_DAYS} if recent else codes,
+                )
+            for database in ("work", "base") if work is not None else ("base",):
+                con.execute(f"detach {database}")
             as_of = _as_of(con)
             con.execute("create schema _serving")
             con.execute(
@@ -212,13 +238,25 @@ def publish_store(
                     "cycle": cycle_id,
                     "published": dt.datetime.now(dt.UTC),
                     "as_of": as_of,
-                    "base": base.snapshot,
+                    "base": base_name,
                 },
             )
         os.replace(staged, live.store)
     finally:
         remove_database(staged)
     return as_of
+
+
+def _rows(database: str, table: str, *, live: bool, recent: bool) -> str:
+    """The select of one side of a mixed table: the live indicators' rows or the others'."""
+    # Identifiers are this module's constants; the codes and days are parameters.
+    which = "" if live else "not "
+    source = f"{database}.vitals.{table}"
+    sql = f"select * from {source} where {which}list_contains($codes, indicator_code)"  # noqa: S608
+    if recent:
+        newest = f"(select max(period_start) from {source})"  # noqa: S608
+        sql += f" and period_start >= {newest} - to_days($days)"
+    return sql
 
 
 def _as_of(con: duckdb.DuckDBPyConnection) -> dt.datetime | None:

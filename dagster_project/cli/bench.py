@@ -190,11 +190,11 @@ def latency(
     seed: Annotated[int, typer.Option(help="Random seed of the generator.")] = 7,
     speed: Annotated[
         float, typer.Option(min=1.0, help="Replay this many times faster than real time.")
-    ] = 30.0,
+    ] = 60.0,
     start_at: Annotated[
         str, typer.Option("--from", help="First delivery time paced (HH:MM); earlier land at once.")
-    ] = "14:00",
-    until: Annotated[str, typer.Option(help="Last delivery time replayed (HH:MM).")] = "16:00",
+    ] = "00:00",
+    until: Annotated[str, typer.Option(help="Last delivery time replayed (HH:MM).")] = "23:59",
     home: Annotated[
         Path | None,
         typer.Option(

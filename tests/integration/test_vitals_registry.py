@@ -148,6 +148,10 @@ def test_an_indicator_s_own_baseline_replaces_the_default_it_sets(tmp_path):
             "field thresholds: only baseline thresholds take a min_change",
         ),
         ({"baseline": {"min_peers": 0}}, "field baseline.min_peers: must be a positive integer"),
+        (
+            {"grain": "day", "live": True},
+            "indicator WEA_RAIN_1H, field live: only an hourly indicator can be evaluated",
+        ),
     ],
 )
 def test_each_mistake_is_named_by_indicator_and_field(tmp_path, change, message):

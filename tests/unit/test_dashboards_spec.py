@@ -1,5 +1,6 @@
 """The dashboards spec and its rendering into Superset's import bundle, without Superset."""
 
+import dataclasses
 import io
 import json
 import tomllib
@@ -12,8 +13,11 @@ from dashboards import bundle, geo
 from dashboards.catalog import Catalog, Column, label_of
 from dashboards.client import _rison
 from dashboards.settings import REPO, duckdb_version, requirements
-from dashboards.spec import load_spec
+from dashboards.spec import _live_problems, load_spec
 from vitals.registry import DIMENSIONS
+
+SERVING_URI = "duckdb:////data/serving/current.duckdb"
+LIVE_URI = "duckdb:////data/serving/live.duckdb"
 
 
 def _catalog(spec):
@@ -64,7 +68,7 @@ def _catalog(spec):
 @pytest.fixture(scope="module")
 def rendered():
     spec = load_spec()
-    return spec, bundle.render(spec, _catalog(spec), "duckdb:////data/serving/current.duckdb")
+    return spec, bundle.render(spec, _catalog(spec), SERVING_URI, LIVE_URI)
 
 
 def test_the_spec_has_three_dashboards_with_chinese_titles():
@@ -87,7 +91,7 @@ def test_the_eight_tiles_follow_the_registry_dimensions():
 
 def test_uuids_depend_only_on_names(rendered):
     spec, files = rendered
-    again = bundle.render(spec, _catalog(spec), "duckdb:////data/serving/current.duckdb")
+    again = bundle.render(spec, _catalog(spec), SERVING_URI, LIVE_URI)
     assert again == files
     assert bundle.stable_uuid("chart", "a/b") == bundle.stable_uuid("chart", "a/b")
     assert bundle.stable_uuid("chart", "a/b") != bundle.stable_uuid("chart", "a/c")
@@ -134,15 +138,37 @@ def test_every_chart_has_a_query_context_and_links_by_uuid(rendered):
     assert placed == {chart["uuid"] for chart in charts}
 
 
-def test_the_database_opens_the_snapshot_read_only_without_file_access(rendered):
+def test_both_databases_open_their_file_read_only_without_file_access(rendered):
     _, files = rendered
-    database = yaml.safe_load(
-        next(text for path, text in files.items() if path.startswith("databases/"))
+    databases = [
+        yaml.safe_load(text) for path, text in files.items() if path.startswith("databases/")
+    ]
+    # The serving snapshot, and the live path's store that the tiles and live panel read.
+    assert {database["sqlalchemy_uri"] for database in databases} == {LIVE_URI, SERVING_URI}
+    for database in databases:
+        connect = database["extra"]["engine_params"]["connect_args"]
+        assert connect["read_only"] is True
+        assert connect["config"]["enable_external_access"] is False
+        assert database["allow_dml"] is False and database["allow_file_upload"] is False
+
+
+def test_live_datasets_belong_to_the_live_database_and_read_only_what_it_holds(rendered):
+    spec, files = rendered
+    live_uuid = bundle.database_uuid(spec, spec.live_database_name)
+    for key in ("fct_indicator_latest", "fct_warning_events", "v_live_warnings"):
+        dataset = yaml.safe_load(files[f"datasets/cityops_live/{key}.yaml"])
+        assert dataset["database_uuid"] == live_uuid
+    serving = yaml.safe_load(files["datasets/cityops_serving/fct_whistle_orders.yaml"])
+    assert serving["database_uuid"] == bundle.database_uuid(spec)
+    problems = _live_problems(
+        {
+            "x": dataclasses.replace(
+                spec.datasets["fct_warning_events"], model="events.fct_hotline_orders"
+            )
+        },
+        None,
     )
-    connect = database["extra"]["engine_params"]["connect_args"]
-    assert connect["read_only"] is True
-    assert connect["config"]["enable_external_access"] is False
-    assert database["allow_dml"] is False and database["allow_file_upload"] is False
+    assert len(problems) == 2  # no live_database, and a table the live store does not hold
 
 
 def test_trend_thresholds_become_dashed_lines_in_their_level_colours(rendered):

@@ -9,6 +9,7 @@ import dagster as dg
 
 from dagster_project.defs.ingestion.resources import CityopsHome
 from dagster_project.defs.transformation.assets import DBT_ASSETS
+from live.store import seed_store
 from serving import publish
 
 SNAPSHOT_KEY = dg.AssetKey(["serving", "snapshot"])
@@ -30,6 +31,8 @@ def serving_snapshot(
 ) -> dg.MaterializeResult:
     """Publish the working warehouse that this run built and checked."""
     snapshot = publish(cityops.paths(), run_id=context.run_id)
+    # The live store never shows less than the snapshot, also when `cityops live` is stopped.
+    seed_store(cityops.paths())
     message = f"Published {snapshot.path} ({snapshot.table_count} tables), {snapshot.copy_note()}"
     if snapshot.held_back:
         context.log.warning(message)
