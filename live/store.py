@@ -21,6 +21,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 
@@ -30,6 +31,7 @@ from ingestion.processes import owned_name, remove_dead_entries
 from ingestion.settings import Paths
 from serving import copy_database, current_snapshot, remove_database, serving_dir, serving_path
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 LIVE_STORE = "live.duckdb"
 # The vital-sign marts readers query, one row per indicator series, warning, step or order.
 # The live indicators' rows (indicators.yml `live: true`) come from the live copy; the others'
@@ -301,3 +303,40 @@ def read_cycles(live: LivePaths) -> list[dict[str, Any]]:
         return []
     with live.cycles.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
+
+
+# `cityops live` writes its heartbeat at least once per poll and once per cycle; a cycle of a
+# district takes about 15 s. Silent for this long, it is stopped or stuck.
+STALE_AFTER_SECONDS = 180
+
+
+@dataclass(frozen=True)
+class Health:
+    """What ``live/status.json`` says about the live path: ``state`` and when it was seen."""
+
+    state: str  # not_started, alive, stale
+    alive_at: float | None = None
+    pid: int | None = None
+    last_error: str | None = None
+
+    def describe(self) -> str:
+        """One line for logs and notices."""
+        if self.state == "not_started":
+            return "实时预警进程未启动 (cityops live has not run in this home)"
+        seen = dt.datetime.fromtimestamp(self.alive_at or 0, dt.UTC).astimezone(SHANGHAI)
+        line = f"cityops live (pid {self.pid}) last seen {seen:%Y-%m-%d %H:%M:%S}"
+        if self.last_error:
+            line += f"; last cycle failed: {self.last_error[:300]}"
+        return line
+
+
+def health(home: Paths, now: float) -> Health:
+    """The live path's state from its heartbeat file at Unix time ``now``."""
+    live = LivePaths(home)
+    if not live.status.exists():
+        return Health("not_started")
+    status = json.loads(live.status.read_text(encoding="utf-8"))
+    last = status.get("last_cycle") or {}
+    alive_at = float(status["alive_at"])
+    state = "alive" if now - alive_at <= STALE_AFTER_SECONDS else "stale"
+    return Health(state, alive_at, status.get("pid"), last.get("error"))

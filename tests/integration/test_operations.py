@@ -4,12 +4,17 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
-from dagster_project.defs.operations.sensors import landing_sensor, notify_on_run_failure
+from dagster_project.defs.operations.sensors import (
+    landing_sensor,
+    live_path_heartbeat,
+    notify_on_run_failure,
+)
 from ingestion.settings import paths
 from tests.integration.dbt_runner import TEST_KEY
 
@@ -179,6 +184,30 @@ def test_a_failed_run_is_posted_to_the_notification_channels(tmp_path, robot, mo
     assert bodies[0]["key"] == f"run_failed|{failed.run_id}"
     assert "ingest_sources" in bodies[0]["title"] and "2024-07-02" in bodies[0]["title"]
     assert (tmp_path / "notify" / "deliveries.jsonl").exists()
+
+
+def test_a_silent_live_path_is_posted_once_and_a_running_one_not(tmp_path, robot, monkeypatch):
+    for name in ("DINGTALK_WEBHOOK", "WECOM_WEBHOOK", "FEISHU_WEBHOOK"):
+        monkeypatch.delenv(f"CITYOPS_{name}", raising=False)
+    monkeypatch.setenv("CITYOPS_WEBHOOK_URL", robot.url("/hook"))
+    monkeypatch.setenv("CITYOPS_HOME", str(tmp_path))
+    context = dg.build_sensor_context()
+    # Never started: nothing to say.
+    assert "not_started" in live_path_heartbeat(context).skip_message
+    status = tmp_path / "live" / "status.json"
+    status.parent.mkdir()
+    status.write_text(json.dumps({"pid": 4242, "alive_at": time.time() - 30}))
+    assert "alive" in live_path_heartbeat(context).skip_message
+    assert robot.at("/hook") == []
+    # Silent for four minutes: one notice, however often the sensor looks.
+    silent_since = time.time() - 240
+    status.write_text(json.dumps({"pid": 4242, "alive_at": silent_since}))
+    assert "stale" in live_path_heartbeat(context).skip_message
+    live_path_heartbeat(context)
+    bodies = [request.body for request in robot.at("/hook")]
+    assert len(bodies) == 1
+    assert bodies[0]["key"] == f"live_down|{silent_since:.0f}"
+    assert "cityops live" in bodies[0]["title"]
 
 
 def test_backfill_reingests_and_republishes_a_day_range(lake_copy, monkeypatch):

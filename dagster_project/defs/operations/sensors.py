@@ -1,7 +1,8 @@
-"""Sensors: new landing files start the daily pipeline; failed and dead runs are handled."""
+"""Sensors: landing files, failed and dead runs, and the live path's heartbeat."""
 
 import datetime as dt
 import json
+import time
 
 import dagster as dg
 
@@ -11,6 +12,7 @@ from dagster_project.defs.operations.jobs import DAILY_PIPELINE
 from dagster_project.tags import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG
 from ingestion.pipeline import landing_fingerprints
 from ingestion.settings import paths
+from live.store import Health, health
 from vitals.notify import Notice, load_config, notify
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -95,7 +97,44 @@ def fail_dead_runs(context: dg.SensorEvaluationContext) -> dg.SkipReason:
     return dg.SkipReason("Every run in progress has a live process.")
 
 
+def live_down_notice(found: Health, at: dt.datetime) -> Notice:
+    """The notice a silent live path sends, once per outage (keyed by when it was last seen)."""
+    return Notice(
+        key=f"live_down|{found.alive_at:.0f}",
+        event="run_failed",
+        level=None,
+        title="【实时预警中断】cityops live 无心跳",
+        lines=(
+            found.describe(),
+            "影响：传感器批次不再实时预警，预警要等日批构建（次日 06:30）。",
+            "处理：查看 live/cycles.jsonl 与进程日志，重新启动 `cityops live`（重启是安全的）。",
+        ),
+        occurred_at=at,
+        fields={"pid": found.pid, "alive_at": found.alive_at},
+    )
+
+
+@dg.sensor(
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Watches the live path's heartbeat (live/status.json): when `cityops live` has been "
+        "silent for 3 minutes, posts it once to the channels of notify.yml."
+    ),
+)
+def live_path_heartbeat(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+    """Supervise ``cityops live`` (docs/decisions.md, Live path) through its heartbeat file."""
+    found = health(paths(), time.time())
+    if found.state == "stale":
+        notice = live_down_notice(found, dt.datetime.now(SHANGHAI))
+        report = notify(
+            [notice], load_config(), paths().notifications, run_seconds=SENSOR_NOTIFY_SECONDS
+        )
+        context.log.warning(f"{found.describe()}; {report.summary()}")
+    return dg.SkipReason(f"{found.state}: {found.describe()}")
+
+
 defs = dg.Definitions(
     jobs=[DAILY_PIPELINE],
-    sensors=[landing_sensor, notify_on_run_failure, fail_dead_runs],
+    sensors=[landing_sensor, notify_on_run_failure, fail_dead_runs, live_path_heartbeat],
 )
