@@ -37,7 +37,6 @@ from typing import Any
 
 from ingestion.processes import environment
 from ingestion.settings import Paths
-from ingestion.sources import CONTRACTS
 from live import replay
 from live.latency import STAGES, file_latencies, summarise
 from live.reconcile import differences
@@ -110,7 +109,7 @@ def prepare(plan: LatencyPlan, log: Callable[[str], None]) -> None:
 
 def _forget_day(plan: LatencyPlan) -> None:
     """Remove what an earlier run left of the replayed day, so it lands anew."""
-    home, day = plan.live, plan.day.isoformat()
+    home = plan.live
     marker = home.home / BASE_MARKER
     if not marker.exists():
         return
@@ -122,14 +121,7 @@ def _forget_day(plan: LatencyPlan) -> None:
                 f"{home.home}: the history's snapshot {base} is gone; remove the folder."
             )
         rollback(home)
-    for source in {contract.source for contract in CONTRACTS}:
-        shutil.rmtree(home.landing / source / day, ignore_errors=True)
-    for contract in CONTRACTS:
-        shutil.rmtree(home.raw_partition(contract.table, plan.day), ignore_errors=True)
-        shutil.rmtree(home.quarantine_partition(contract.table, plan.day), ignore_errors=True)
-        (home.ingestion_log / contract.table / f"dt={day}.json").unlink(missing_ok=True)
-    shutil.rmtree(LivePaths(home).folder, ignore_errors=True)
-    LivePaths(home).store.unlink(missing_ok=True)
+    replay.forget_day(home, plan.day)
 
 
 class _Receiver:

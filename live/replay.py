@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -24,7 +25,9 @@ from ingestion import files
 from ingestion.lake import append_jsonl
 from ingestion.landing import day_folders
 from ingestion.settings import Paths
+from ingestion.sources import CONTRACTS
 from live.runner import live_contracts
+from live.store import LivePaths
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MANIFEST = "_manifest.json"
@@ -114,6 +117,23 @@ def prepare(source: Paths, day: dt.date, target: Paths, *, log: Callable[[str], 
     log(f"built in {time.perf_counter() - clock:.0f} s")
     files.write_json(marker, stamp)
     return True
+
+
+def forget_day(home: Paths, day: dt.date) -> None:
+    """Remove what an earlier replay left of ``day``, so the day lands anew.
+
+    Its landed files, lake partitions and accounting records, the live copy and the live store.
+    """
+    for source in {contract.source for contract in CONTRACTS}:
+        folder = home.landing_day(source, day)
+        if folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder)
+    for contract in CONTRACTS:
+        shutil.rmtree(home.raw_partition(contract.table, day), ignore_errors=True)
+        shutil.rmtree(home.quarantine_partition(contract.table, day), ignore_errors=True)
+        (home.ingestion_log / contract.table / f"dt={day.isoformat()}.json").unlink(missing_ok=True)
+    shutil.rmtree(LivePaths(home).folder, ignore_errors=True)
+    LivePaths(home).store.unlink(missing_ok=True)
 
 
 class Replayer:

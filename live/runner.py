@@ -188,21 +188,27 @@ class LiveRunner:
         # The live store may lag the lake: at start, and after a failed cycle (its batches are
         # ingested already, so only this flag brings the next cycle).
         self.dirty = True
+        # Notice keys this process has published (the "new" steps of a cycle are the others).
+        self.seen_notices: set[str] = set()
         # When a look at the landing folders last found nothing to do (wall clock).
         self.idle_since: float | None = None
 
     def cycle(self) -> CycleRecord | None:
-        """Take every batch landed since the last cycle through the live path, or None."""
+        """Take every batch landed since the last cycle through the live path, or None.
+
+        A failure (no snapshot yet, a dbt error, a full disk) is recorded in the cycle and
+        logged; the next look tries again.
+        """
         record = CycleRecord(uuid.uuid4().hex[:12], _now())
-        if self.base is None or needs_rebase(self.live):
-            self.base = rebase(self.live)
-            record.rebased_from = self.base.snapshot
-            self.log(f"live copy made from {self.base.snapshot} (data to {self.base.base_day})")
-        record.files = pending_files(self.home, self.base.base_day)
-        if not record.files and record.rebased_from is None and not self.dirty:
-            return None
-        record.mark("detected")
         try:
+            if self.base is None or needs_rebase(self.live):
+                self.base = rebase(self.live)
+                record.rebased_from = self.base.snapshot
+                self.log(f"live copy made from {self.base.snapshot} (data to {self.base.base_day})")
+            record.files = pending_files(self.home, self.base.base_day)
+            if not record.files and record.rebased_from is None and not self.dirty:
+                return None
+            record.mark("detected")
             self._ingest(record)
             record.mark("ingested")
             days = live_days(self.home, self.base.base_day)
@@ -217,7 +223,7 @@ class LiveRunner:
             self._notify(record)
             record.mark("notified")
             self.dirty = False
-        except Exception as error:  # recorded, and the next cycle tries again
+        except Exception as error:  # recorded, and the next look tries again
             self.dirty = True
             record.error = f"{type(error).__name__}: {error}"
             self.log(f"live cycle {record.cycle_id} failed: {record.error}")
@@ -242,8 +248,11 @@ class LiveRunner:
     def _notify(self, record: CycleRecord) -> None:
         with connect(self.live.store) as con:
             notices = recent_notices(con, hours=NOTIFY_WINDOW_HOURS)
-        sent_before = {key for _, key in read_delivered(self.home.notifications)}
-        record.new_notices = [notice.key for notice in notices if notice.key not in sent_before]
+        # New: neither delivered on a channel nor seen by an earlier cycle of this process
+        # (with no channel configured, nothing is ever delivered).
+        known = {key for _, key in read_delivered(self.home.notifications)} | self.seen_notices
+        record.new_notices = [notice.key for notice in notices if notice.key not in known]
+        self.seen_notices |= {notice.key for notice in notices}
         report = notify(notices, self.notify_config, self.home.notifications)
         record.notify_summary = report.summary()
 

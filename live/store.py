@@ -29,7 +29,14 @@ from ingestion import files
 from ingestion.lake import append_jsonl
 from ingestion.processes import owned_name, remove_dead_entries
 from ingestion.settings import Paths
-from serving import copy_database, current_snapshot, remove_database, serving_dir, serving_path
+from serving import (
+    copy_database,
+    current_name,
+    current_snapshot,
+    remove_database,
+    serving_dir,
+    serving_path,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LIVE_STORE = "live.duckdb"
@@ -112,11 +119,11 @@ def read_base(live: LivePaths) -> Base | None:
 
 def needs_rebase(live: LivePaths) -> bool:
     """True when the serving snapshot is not the one the live copy was made from."""
-    snapshot = current_snapshot(live.home)
-    if snapshot is None:
+    name = current_name(live.home)
+    if name is None:
         return False
     base = read_base(live)
-    return base is None or base.snapshot != snapshot.name
+    return base is None or base.snapshot != name
 
 
 def rebase(live: LivePaths) -> Base:

@@ -326,6 +326,12 @@ def describe(path: Path) -> Snapshot:
     )
 
 
+def current_name(paths: Paths) -> str | None:
+    """The file name of the current snapshot, from the link alone (nothing is opened)."""
+    target = _target(serving_dir(paths), CURRENT)
+    return target.name if target is not None and target.exists() else None
+
+
 def current_snapshot(paths: Paths) -> Snapshot | None:
     """The snapshot readers open now, or None before the first publication."""
     target = _target(serving_dir(paths), CURRENT)

@@ -102,6 +102,7 @@ def _replay(
     target = replaying.replay_home(home, day)
     use_pii_key(target)
     replaying.prepare(home, day, target, log=err.print)
+    replaying.forget_day(target, day)  # a replay run before: the day lands anew
     replayer = replaying.Replayer(home, target, day, speed=speed, start_at=start_at, until=until)
     console.print(
         f"回放 {day}: {len(replayer.deliveries)} 个批次文件, ×{speed:g} 实时 → {target.home}"
