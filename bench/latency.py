@@ -38,7 +38,7 @@ from typing import Any
 from ingestion.processes import environment
 from ingestion.settings import Paths
 from live import replay
-from live.latency import STAGES, file_latencies, summarise
+from live.latency import STAGES, file_latencies, paced_cycles, summarise
 from live.reconcile import differences
 from live.runner import LiveRunner
 from live.store import LivePaths, read_cycles
@@ -188,12 +188,8 @@ def measure(plan: LatencyPlan, log: Callable[[str], None]) -> dict[str, Any]:
                 + (record.error or f"{record.stages['notified'] - record.started_at:.1f} s")
             ),
         )
+        cycles = paced_cycles(read_cycles(LivePaths(plan.live)), started, replayer.paced_from)
         paced_from = replayer.paced_from or started
-        cycles = [
-            {**cycle, "files": [f for f in cycle["files"] if f["landed_at"] >= paced_from]}
-            for cycle in read_cycles(LivePaths(plan.live))
-            if cycle["started_at"] >= started
-        ]
         received = [moment for moment in receiver.received if moment >= paced_from]
         daily_seconds, daily_ok = _daily_build(plan, log)
     latencies = file_latencies(cycles)

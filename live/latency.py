@@ -20,6 +20,21 @@ STAGES = {
 }
 
 
+def paced_cycles(
+    cycles: Iterable[dict[str, Any]], started: float, paced_from: float | None
+) -> list[dict[str, Any]]:
+    """A replay's cycles (begun at ``started`` or later), each with only its paced files.
+
+    Files landed before ``paced_from`` are a replay's backlog, landed at once: not counted.
+    """
+    since = paced_from or started
+    return [
+        {**cycle, "files": [landed for landed in cycle["files"] if landed["landed_at"] >= since]}
+        for cycle in cycles
+        if cycle["started_at"] >= started
+    ]
+
+
 def file_latencies(cycles: Iterable[dict[str, Any]]) -> dict[str, list[float]]:
     """Seconds from each file's landing to the end of each stage, over successful cycles."""
     found: dict[str, list[float]] = {stage: [] for stage in STAGES}

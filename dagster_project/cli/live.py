@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -108,6 +109,7 @@ def _replay(
         f"回放 {day}: {len(replayer.deliveries)} 个批次文件, ×{speed:g} 实时 → {target.home}"
     )
     runner = LiveRunner(target, log=err.print)
+    started = time.time()
     runner.dbt.parse()
     landing = threading.Thread(
         target=replayer.run,
@@ -124,7 +126,7 @@ def _replay(
         runner.run(poll_seconds=poll, stop=stop, on_cycle=_print_cycle)
     except KeyboardInterrupt:
         console.print("stopped")
-    _print_summary(target)
+    _print_summary(target, replayer.paced_from, started)
 
 
 def _print_cycle(record: CycleRecord) -> None:
@@ -146,14 +148,14 @@ def _print_cycle(record: CycleRecord) -> None:
     console.print(" · ".join(parts))
 
 
-def _print_summary(target: Paths) -> None:
-    from live.latency import STAGES, file_latencies, summarise
+def _print_summary(target: Paths, paced_from: float | None, started: float) -> None:
+    from live.latency import STAGES, file_latencies, paced_cycles, summarise
     from live.store import LivePaths, read_cycles
     from vitals import warnings as vital_warnings
 
     live_paths = LivePaths(target)
-    latencies = file_latencies(read_cycles(live_paths))
-    table = Table(title="从落地到各阶段的时延 (秒, 每个批次文件)", title_justify="left")
+    latencies = file_latencies(paced_cycles(read_cycles(live_paths), started, paced_from))
+    table = Table(title="从落地到各阶段的时延 (秒, 按节奏落地的每个文件)", title_justify="left")
     for column in ("阶段", "文件数", "p50", "p95", "最大"):
         table.add_column(column)
     for stage, label in STAGES.items():
