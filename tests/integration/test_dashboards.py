@@ -186,6 +186,10 @@ def test_a_changed_spec_updates_the_chart_in_place(superset_instance):
         assert admin.get(f"/api/v1/chart/{restored}")["result"]["slice_name"] == tile.title
 
 
+# The live panel shows the warnings of the data's last six hours: the test home may have none.
+RECENT_ONLY = {"v_live_warnings"}
+
+
 def test_a_street_user_sees_only_its_street_in_every_dataset(superset_instance):
     result = superset_instance.provisioned
     target = superset_instance.target
@@ -203,6 +207,8 @@ def test_a_street_user_sees_only_its_street_in_every_dataset(superset_instance):
             key: _count_by_street(leader, result.dataset_ids[key]) for key in result.street_datasets
         }
     for key, counts in everything.items():
+        if key in RECENT_ONLY and not counts:
+            continue
         assert len([code for code in counts if code]) > 1, f"leader sees one street only in {key}"
     for street in streets():
         with superset_instance.client(
