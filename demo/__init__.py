@@ -2,8 +2,9 @@
 
 ``generate`` writes what the real sources would deliver, day by day, into
 ``<home>/landing/<source>/<YYYY-MM-DD>/`` (12345 orders, grid cases, IoT registry and
-readings, enterprise registry, footfall, market prices, weather), plants five incidents and
-a controlled set of delivery faults, and describes all of it in ``landing/_manifest.json``.
+readings, enterprise registry, footfall, market prices, weather), plants incidents (ten
+kinds, plus every fire, entrapment and gas leak) and a controlled set of delivery faults, and
+describes all of it in ``landing/_manifest.json``.
 See ``README.md`` beside this file.
 """
 

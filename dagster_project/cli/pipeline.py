@@ -53,10 +53,10 @@ def generate(
 ) -> None:
     """Generate realistic demo source files for 静安区 into $CITYOPS_HOME/landing/.
 
-    12345 hotline orders (GB18030 CSV), grid cases (JSON Lines), IoT registry and hourly
-    readings (gzip CSV), enterprise registry (XLSX), business-district flows, wet-market
-    prices and weather (JSON), with planted incidents and faults listed in
-    landing/_manifest.json.
+    12345 hotline orders (GB18030 CSV), grid cases (JSON Lines), IoT registry and readings
+    in 5-minute batches with one file per alarm (gzip CSV), enterprise registry (XLSX),
+    business-district flows, wet-market prices and hourly weather (JSON), with planted
+    incidents and faults and each file's delivery time listed in landing/_manifest.json.
     """
     from demo import VERSION
     from demo import generate as run_generator

@@ -134,7 +134,7 @@ EXTRAS: dict[str, list[Expectation]] = {
     "iot_readings": [
         _metric_ranges(),
         # A device reports many times a day; a partition where most device ids appear only
-        # once means the hourly batches were cut short.
+        # once means the batches were cut short.
         tag(
             gxe.ExpectColumnProportionOfUniqueValuesToBeBetween(
                 column="device_id", min_value=0, max_value=0.5
