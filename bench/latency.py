@@ -14,7 +14,7 @@ One run, in a home of its own (``$CITYOPS_HOME/bench/latency-x<scale>-<days>d``)
 
 The report gives, per landed file, the seconds from its landing to the end of each stage
 (p50, p95, max), the cycle times, the notices received, the daily build's time and the
-reconciliation, and judges the targets of issue 25 (p95 to notification ≤ 60 s and to the
+reconciliation, and judges the live path's targets (p95 to notification ≤ 60 s and to the
 readable warning ≤ 30 s at district scale; ≤ 120 s at city volume).
 """
 
@@ -22,10 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -46,7 +43,7 @@ from serving import current_snapshot, previous_snapshot, rollback, serving_path
 
 START = dt.date(2024, 7, 1)
 BASE_MARKER = "bench-base.json"
-# Issue 25's targets, seconds at the 95th percentile: (readable, notified) by scale.
+# The live path's targets, seconds at the 95th percentile: (readable, notified) by scale.
 DISTRICT_TARGETS = (30.0, 60.0)
 CITY_TARGETS = (None, 120.0)
 
@@ -79,21 +76,10 @@ class LatencyPlan:
         return Paths(self.home / "live")
 
 
-def cityops(*arguments: str, home: Path) -> subprocess.CompletedProcess[str]:
-    """``python -m dagster_project.cli …`` with ``CITYOPS_HOME=home``, output kept."""
-    return subprocess.run(
-        [sys.executable, "-m", "dagster_project.cli", *arguments],
-        env={**os.environ, "CITYOPS_HOME": str(home)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 def prepare(plan: LatencyPlan, log: Callable[[str], None]) -> None:
     """Generate the days, build the history, and take away a previous run's replayed day."""
     log(f"generating {plan.days + 1} days at scale {plan.scale:g} (reused when there) …")
-    generated = cityops(
+    generated = replay.cityops(
         "generate", "--start", START.isoformat(), "--days", str(plan.days + 1),
         "--seed", str(plan.seed), "--scale", f"{plan.scale:g}", home=plan.source.home,
     )  # fmt: skip
@@ -246,12 +232,12 @@ def _daily_build(plan: LatencyPlan, log: Callable[[str], None]) -> tuple[float, 
                 shutil.copy(file, target)
     log(f"daily build of {day} (`cityops run --start {day} --end {day}`) …")
     clock = time.perf_counter()
-    built = cityops("run", "--start", day, "--end", day, home=plan.live.home)
+    built = replay.cityops("run", "--start", day, "--end", day, home=plan.live.home)
     return round(time.perf_counter() - clock, 1), built.returncode == 0
 
 
 def judge(scale: float, latencies: dict[str, list[float]]) -> dict[str, Any]:
-    """Issue 25's targets against the p95 figures: met, missed, or not applicable."""
+    """The targets against the p95 figures: met, missed, or not applicable."""
     readable, notified = DISTRICT_TARGETS if scale < 16 else CITY_TARGETS
     result: dict[str, Any] = {}
     for stage, limit in (("published", readable), ("notified", notified)):

@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ingestion import files
@@ -76,6 +77,17 @@ def schedule(home: Paths, day: dt.date) -> list[Delivery]:
     return found
 
 
+def cityops(*arguments: str, home: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m dagster_project.cli …`` with ``CITYOPS_HOME=home``, output kept."""
+    return subprocess.run(
+        [sys.executable, "-m", "dagster_project.cli", *arguments],
+        env={**os.environ, "CITYOPS_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 def replay_home(home: Paths, day: dt.date) -> Paths:
     """Where the replay of ``day`` lives: ``$CITYOPS_HOME/replays/<day>``."""
     return Paths(home.home / "replays" / day.isoformat())
@@ -103,13 +115,7 @@ def prepare(source: Paths, day: dt.date, target: Paths, *, log: Callable[[str], 
     files.write_json(target.landing / MANIFEST, manifest)
     log(f"building {target.home} through {day - dt.timedelta(days=1)} (`cityops run`) …")
     clock = time.perf_counter()
-    built = subprocess.run(
-        [sys.executable, "-m", "dagster_project.cli", "run"],
-        env={**os.environ, "CITYOPS_HOME": str(target.home)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    built = cityops("run", home=target.home)
     if built.returncode != 0:
         raise RuntimeError(
             f"`cityops run` in {target.home} failed:\n{built.stdout[-2000:]}{built.stderr[-3000:]}"

@@ -9,13 +9,11 @@ price of latency, never by dropping a batch.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -190,6 +188,8 @@ class LiveRunner:
         self.dirty = True
         # Notice keys this process has published (the "new" steps of a cycle are the others).
         self.seen_notices: set[str] = set()
+        # The newest cycle's record, repeated in every heartbeat.
+        self.last_cycle: dict[str, Any] | None = None
         # When a look at the landing folders last found nothing to do (wall clock).
         self.idle_since: float | None = None
 
@@ -282,11 +282,7 @@ class LiveRunner:
         if self.base is not None:
             status["base"] = {"snapshot": self.base.snapshot, "day": self.base.base_day.isoformat()}
         if record is not None:
-            status["last_cycle"] = record.as_record()
-        elif self.live.status.exists():
-            status["last_cycle"] = _last_cycle(self.live.status)
+            self.last_cycle = record.as_record()
+        if self.last_cycle is not None:
+            status["last_cycle"] = self.last_cycle
         files.write_json(self.live.status, status)
-
-
-def _last_cycle(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8")).get("last_cycle")

@@ -43,6 +43,14 @@ def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     return dg.SensorResult(run_requests=requests, cursor=json.dumps(fingerprints))
 
 
+def _post(notice: Notice) -> str:
+    """Send one operational notice to every configured channel, within a sensor's time."""
+    report = notify(
+        [notice], load_config(), paths().notifications, run_seconds=SENSOR_NOTIFY_SECONDS
+    )
+    return report.summary()
+
+
 def failure_notice(run: dg.DagsterRun, message: str, at: dt.datetime) -> Notice:
     """The notice a failed run sends (no level: pipeline notices always go out)."""
     partition = run.tags.get(PARTITION_TAG) or (
@@ -73,10 +81,7 @@ def notify_on_run_failure(context: dg.RunFailureSensorContext) -> None:
     """Send the failure to every configured channel; the delivery log de-duplicates."""
     message = context.failure_event.message or "run failed"
     notice = failure_notice(context.dagster_run, message, dt.datetime.now(SHANGHAI))
-    report = notify(
-        [notice], load_config(), paths().notifications, run_seconds=SENSOR_NOTIFY_SECONDS
-    )
-    context.log.info(report.summary())
+    context.log.info(_post(notice))
 
 
 @dg.sensor(
@@ -127,10 +132,7 @@ def live_path_heartbeat(context: dg.SensorEvaluationContext) -> dg.SkipReason:
     found = health(paths(), time.time())
     if found.state == "stale":
         notice = live_down_notice(found, dt.datetime.now(SHANGHAI))
-        report = notify(
-            [notice], load_config(), paths().notifications, run_seconds=SENSOR_NOTIFY_SECONDS
-        )
-        context.log.warning(f"{found.describe()}; {report.summary()}")
+        context.log.warning(f"{found.describe()}; {_post(notice)}")
     return dg.SkipReason(f"{found.state}: {found.describe()}")
 
 
