@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ingestion.processes import environment
 from ingestion.settings import Paths
+from vitals.registry import Indicator
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt"
 TARGET = "live"
@@ -25,8 +28,36 @@ TARGET = "live"
 LIVE_SELECTION = tuple(
     f"{source}+,+{mart}"
     for source in ("stg_iot__readings", "stg_weather__observations")
-    for mart in ("fct_whistle_orders", "fct_indicator_latest", "fct_street_health_daily")
+    for mart in ("fct_whistle_orders", "fct_indicator_latest")
 )
+# The longest look-back of a live indicator's model other than its baseline (the water-meter
+# silence counts back 168 hours, dbt var `silent_meter_max_hours`); the warm-up covers it.
+MODEL_LOOK_BACK_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Span:
+    """The periods a live run measures: a bounded span, so a cycle does not grow with history.
+
+    ``warnings_from`` is the first period whose warning state is evaluated: the first live
+    day's start, or the start of a warning the published snapshot still had open then.
+    ``periods_from`` is earlier by the warm-up (whole days): the periods whose values the
+    baselines of the evaluated periods compare with. dbt reads them as
+    ``CITYOPS_WARNINGS_FROM`` and ``CITYOPS_PERIODS_FROM`` (dbt/macros/lake.sql).
+    """
+
+    warnings_from: dt.datetime
+    periods_from: dt.datetime
+
+
+def warm_up_days(indicators: Iterable[Indicator]) -> int:
+    """Days of values before the evaluated periods the live indicators' levels depend on."""
+    baselines = [
+        7 * indicator.baseline_weeks
+        for indicator in indicators
+        if indicator.live and indicator.threshold_kind != "fixed"
+    ]
+    return max([MODEL_LOOK_BACK_DAYS, *baselines])
 
 
 class LiveRunError(RuntimeError):
@@ -61,6 +92,7 @@ class LiveDbt:
         first: dt.date | None = None,
         last: dt.date | None = None,
         until: dt.datetime | None = None,
+        span: Span | None = None,
     ) -> Any:
         if not os.environ.get("CITYOPS_PII_KEY"):
             raise LiveRunError("CITYOPS_PII_KEY is not set: dbt needs the pseudonymisation key.")
@@ -71,6 +103,8 @@ class LiveDbt:
             CITYOPS_MAX_DT=last.isoformat() if last else None,
             # Periods end with the newest data (dbt/macros/lake.sql, periods_until).
             CITYOPS_PERIODS_UNTIL=until.isoformat(sep=" ") if until else None,
+            CITYOPS_PERIODS_FROM=span.periods_from.isoformat(sep=" ") if span else None,
+            CITYOPS_WARNINGS_FROM=span.warnings_from.isoformat(sep=" ") if span else None,
             # This process is dbt's parent for as long as it lives: no watcher thread.
             CITYOPS_DBT_PARENT_PID=None,
         )
@@ -86,16 +120,24 @@ class LiveDbt:
             raise LiveRunError(f"dbt could not parse the project: {result.exception}")
         self._manifest = result.result
 
-    def run(self, first: dt.date, last: dt.date, *, until: dt.datetime | None = None) -> int:
+    def run(
+        self,
+        first: dt.date,
+        last: dt.date,
+        *,
+        until: dt.datetime | None = None,
+        span: Span | None = None,
+    ) -> int:
         """Run the live models over the delivery days ``first`` … ``last``; models run.
 
-        ``until`` is the latest period end measured (the end of the newest reading's hour).
+        ``until`` is the latest period end measured (the end of the newest reading's hour);
+        ``span`` the first periods measured and evaluated (None: all of them).
         """
         from dbt.cli.main import dbtRunner
 
         if self._manifest is None:
             self.parse()
-        with self._environment(first, last, until):
+        with self._environment(first, last, until, span):
             try:
                 result = dbtRunner(manifest=self._manifest).invoke(
                     ["run", *self._common(), "--select", *LIVE_SELECTION]

@@ -25,11 +25,12 @@ from ingestion.landing import day_folders, landing_files
 from ingestion.pipeline import ingest_partition, read_log
 from ingestion.settings import Paths
 from ingestion.sources import BY_TABLE
-from live.engine import LiveDbt
+from live.engine import LiveDbt, warm_up_days
 from live.store import (
     Base,
     LivePaths,
     append_cycle,
+    live_span,
     needs_rebase,
     publish_store,
     read_base,
@@ -135,6 +136,7 @@ class CycleRecord:
     rebased_from: str | None = None
     ingested: list[dict[str, Any]] = field(default_factory=list)
     window: tuple[str, str] | None = None
+    span: tuple[str, str] | None = None
     models: int = 0
     as_of: str | None = None
     new_notices: list[str] = field(default_factory=list)
@@ -155,6 +157,7 @@ class CycleRecord:
             "rebased_from": self.rebased_from,
             "ingested": self.ingested,
             "window": list(self.window) if self.window else None,
+            "span": list(self.span) if self.span else None,
             "models": self.models,
             "as_of": self.as_of,
             "new_notices": self.new_notices,
@@ -180,9 +183,9 @@ class LiveRunner:
         self.notify_config = notify_config or load_config()
         self.log = log
         self.base: Base | None = read_base(self.live)
-        self.live_codes = [
-            indicator.code for indicator in load_registry().indicators if indicator.live
-        ]
+        indicators = load_registry().indicators
+        self.live_codes = [indicator.code for indicator in indicators if indicator.live]
+        self.warm_up = warm_up_days(indicators)
         # The live store may lag the lake: at start, and after a failed cycle (its batches are
         # ingested already, so only this flag brings the next cycle).
         self.dirty = True
@@ -212,12 +215,21 @@ class LiveRunner:
             self._ingest(record)
             record.mark("ingested")
             days = live_days(self.home, self.base.base_day)
+            span = None
             if days:
                 record.window = (days[0].isoformat(), days[-1].isoformat())
+                span = live_span(self.live, self.base, self.live_codes, days[0], self.warm_up)
+                record.span = (span.periods_from.isoformat(), span.warnings_from.isoformat())
                 horizon = data_horizon(self.home, days)
-                record.models = self.dbt.run(days[0], days[-1], until=horizon)
+                record.models = self.dbt.run(days[0], days[-1], until=horizon, span=span)
             record.mark("computed")
-            as_of = publish_store(self.live, self.base, self.live_codes, cycle_id=record.cycle_id)
+            as_of = publish_store(
+                self.live,
+                self.base,
+                self.live_codes,
+                cycle_id=record.cycle_id,
+                since=span.warnings_from if span else None,
+            )
             record.as_of = as_of.isoformat() if as_of else None
             record.mark("published")
             self._notify(record)

@@ -29,6 +29,7 @@ from ingestion import files
 from ingestion.lake import append_jsonl
 from ingestion.processes import owned_name, remove_dead_entries
 from ingestion.settings import Paths
+from live.engine import Span
 from serving import (
     copy_database,
     current_name,
@@ -50,6 +51,20 @@ MIXED_TABLES = (
     "fct_warning_escalations",
     "fct_whistle_orders",
 )
+# A live run evaluates warnings from a period on (engine.Span): the live indicators' rows
+# from then on come from the live copy, the earlier ones from the snapshot, split on these
+# columns. Every warning the snapshot holds from before then had closed before it (live_span),
+# so its steps and order are earlier too. A series of fct_indicator_latest that has no value
+# in the live span keeps its row from the snapshot.
+SPLIT_COLUMNS = {
+    "fct_indicator_values": "period_start",
+    "fct_warning_events": "opened_at",
+    "fct_warning_escalations": "reached_at",
+    "fct_whistle_orders": "opened_at",
+}
+SERIES = ("indicator_code", "area_level", "area_code", "subject_code")
+# The mixed tables with the data's as-of time (`as_of_at`) on every row.
+AS_OF_TABLES = ("fct_warning_events", "fct_whistle_orders")
 # Whole from the live copy (the registry, the street names `cityops warnings --street`
 # resolves) or from the snapshot (a daily score of every dimension).
 COPIED_TABLES = (("vitals", "dim_indicators"), ("places", "dim_streets"))
@@ -162,16 +177,65 @@ def base_snapshot_path(live: LivePaths, base: Base) -> Path:
     return kept if kept.exists() else serving_path(live.home)
 
 
+def live_span(
+    live: LivePaths, base: Base, live_codes: list[str], first_day: dt.date, warm_up_days: int
+) -> Span:
+    """The periods a live run over ``first_day`` onwards measures and evaluates.
+
+    Evaluation starts with the first live day, or earlier at the start of a live indicator's
+    warning that the snapshot has open then (or closing only then): the state before a
+    warning's first period is "not in warning", the state the hysteresis starts from, so the
+    evaluated periods get the same states as a build over all history.
+    """
+    with duckdb.connect(str(base_snapshot_path(live, base)), read_only=True) as con:
+        since = warnings_start(con, live_codes, first_day)
+    start = dt.datetime.combine(since.date() - dt.timedelta(days=warm_up_days), dt.time())
+    return Span(warnings_from=since, periods_from=start)
+
+
+def warnings_start(
+    con: duckdb.DuckDBPyConnection, codes: list[str], first_day: dt.date
+) -> dt.datetime:
+    """Where evaluation starts: ``first_day``, or the start of a warning open across it.
+
+    Moved back to the first period of any ``codes`` warning in ``vitals.fct_warning_events``
+    that is open across the start (or closes only at it), until none is.
+    """
+    since = dt.datetime.combine(first_day, dt.time())
+    while True:
+        row = con.execute(
+            "select min(opened_at) from vitals.fct_warning_events "
+            "where list_contains($codes, indicator_code) and opened_at < $since "
+            "and (closed_at is null or closed_at >= $since)",
+            {"codes": codes, "since": since},
+        ).fetchone()
+        if row is None or row[0] is None:
+            return since
+        since = row[0]
+
+
 def publish_store(
-    live: LivePaths, base: Base, live_codes: list[str], *, cycle_id: str
+    live: LivePaths,
+    base: Base,
+    live_codes: list[str],
+    *,
+    cycle_id: str,
+    since: dt.datetime | None = None,
 ) -> dt.datetime | None:
     """Write the vital-sign marts readers see into ``serving/live.duckdb``; the data's as-of.
 
-    Rows of the ``live_codes`` indicators come from the live copy, every other row from the
-    snapshot the copy was made from (:data:`MIXED_TABLES`).
+    Rows of the ``live_codes`` indicators from ``since`` on (the span the live run evaluated;
+    None: all) come from the live copy, every other row from the snapshot the copy was made
+    from (:data:`MIXED_TABLES`, :data:`SPLIT_COLUMNS`).
     """
     return _write_store(
-        live, live.database, base_snapshot_path(live, base), live_codes, cycle_id, base.snapshot
+        live,
+        live.database,
+        base_snapshot_path(live, base),
+        live_codes,
+        cycle_id,
+        base.snapshot,
+        since,
     )
 
 
@@ -198,6 +262,7 @@ def _write_store(
     live_codes: list[str],
     cycle_id: str,
     base_name: str,
+    since: dt.datetime | None = None,
 ) -> dt.datetime | None:
     """The store from ``work`` (the live copy; None: the base alone) and ``base``."""
     staging = serving_dir(live.home) / "_tmp"
@@ -205,7 +270,6 @@ def _write_store(
     remove_dead_entries(staging)
     staged = staging / owned_name(f"live-{cycle_id}.duckdb")
     remove_database(staged)
-    codes = {"codes": live_codes}
     copy_from = "work" if work is not None else "base"
     try:
         with duckdb.connect(str(staged)) as con:
@@ -226,18 +290,28 @@ def _write_store(
                     f'select * from base."{schema}"."{table}"'
                 )
             for table in (*MIXED_TABLES, "fct_indicator_values"):
-                recent = table == "fct_indicator_values"
-                con.execute(
-                    f"create table vitals.{table} as "
-                    + " union all by name ".join(
-                        _rows(database, table, live=side, recent=recent)
-                        for database, side in ((copy_from, True), ("base", False))
-                    ),
-                    {**codes, "days": STORE_VALUE_DAYS} if recent else codes,
-                )
+                query = mixed_query(table, copy_from, split=since is not None)
+                parameters = {
+                    "codes": live_codes,
+                    **({"since": since} if "$since" in query else {}),
+                    **({"days": STORE_VALUE_DAYS} if "$days" in query else {}),
+                }
+                con.execute(f"create table vitals.{table} as {query}", parameters)
+            as_of = _as_of(con)
+            if work is not None:
+                # The live indicators' rows, the snapshot's older ones too, are as of the live
+                # data: the end of the newest period measured.
+                newest = "select max(period_end) from work.vitals.fct_indicator_values"
+                row = con.execute(newest).fetchone()
+                as_of = row[0] if row and row[0] is not None else as_of
+                for table in AS_OF_TABLES:
+                    con.execute(
+                        f"update vitals.{table} set as_of_at = $as_of "  # noqa: S608
+                        "where list_contains($codes, indicator_code)",
+                        {"as_of": as_of, "codes": live_codes},
+                    )
             for database in ("work", "base") if work is not None else ("base",):
                 con.execute(f"detach {database}")
-            as_of = _as_of(con)
             con.execute("create schema _serving")
             con.execute(
                 "create table _serving.live as select $cycle as cycle_id, "
@@ -256,12 +330,42 @@ def _write_store(
     return as_of
 
 
-def _rows(database: str, table: str, *, live: bool, recent: bool) -> str:
-    """The select of one side of a mixed table: the live indicators' rows or the others'."""
-    # Identifiers are this module's constants; the codes and days are parameters.
-    which = "" if live else "not "
+def mixed_query(table: str, copy_from: str, *, split: bool) -> str:
+    """The select of a mixed table's rows from the live copy and the snapshot.
+
+    ``copy_from`` is the copy's alias (``work``; ``base`` when seeding from the snapshot
+    alone), the snapshot's is ``base``. Parameters: ``$codes``, ``$since`` and ``$days``.
+    """
+    recent = table == "fct_indicator_values"
+    return " union all by name ".join(
+        _rows(database, table, live=side, recent=recent, split=split)
+        for database, side in ((copy_from, True), ("base", False))
+    )
+
+
+def _rows(database: str, table: str, *, live: bool, recent: bool, split: bool) -> str:
+    """The select of one side of a mixed table: the live indicators' rows or the others'.
+
+    With ``split``, the live indicators' rows before ``$since`` come from the base side.
+    """
+    # Identifiers are this module's constants; the codes, days and time are parameters.
     source = f"{database}.vitals.{table}"
-    sql = f"select * from {source} where {which}list_contains($codes, indicator_code)"  # noqa: S608
+    is_live = "list_contains($codes, indicator_code)"
+    column = SPLIT_COLUMNS.get(table)
+    if not split:
+        which = is_live if live else f"not {is_live}"
+    elif live:
+        which = f"{is_live} and {column} >= $since" if column else is_live
+    elif column:
+        which = f"(not {is_live} or {column} < $since)"
+    else:
+        # A series without a value in the live span keeps the snapshot's row.
+        key = " and ".join(f"copy.{name} = kept.{name}" for name in SERIES)
+        which = (
+            f"(not {is_live} or not exists "  # noqa: S608
+            f"(select 1 from work.vitals.{table} as copy where {key}))"
+        )
+    sql = f"select * from {source} as kept where {which}"  # noqa: S608
     if recent:
         newest = f"(select max(period_start) from {source})"  # noqa: S608
         sql += f" and period_start >= {newest} - to_days($days)"
@@ -274,11 +378,21 @@ def _as_of(con: duckdb.DuckDBPyConnection) -> dt.datetime | None:
 
 
 def store_as_of(path: Path) -> dt.datetime | None:
-    """The data's as-of time in a store with vitals marts, or None when it has none."""
+    """The data's as-of time in a store with vitals marts, or None when it has none.
+
+    The live store records it (``_serving.live``); a snapshot has it on its warnings.
+    """
     if not path.exists():
         return None
     try:
         with duckdb.connect(str(path), read_only=True) as con:
+            recorded = con.execute(
+                "select 1 from information_schema.tables "
+                "where table_schema = '_serving' and table_name = 'live'"
+            ).fetchone()
+            if recorded:
+                row = con.execute("select as_of_at from _serving.live").fetchone()
+                return row[0] if row else None
             return _as_of(con)
     except duckdb.Error:
         return None

@@ -31,16 +31,37 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The live path (live/) measures periods up to the newest data only: `CITYOPS_PERIODS_UNTIL`,
-    an ISO timestamp read when executing, is the latest period end kept (the end of the hour
-    the newest reading falls in). Unset, as in every daily build, all periods of the delivery
-    days are kept. Without it a live run would see the rest of today as hours without alarms
-    and close warnings in hours that have not happened. -#}
-{% macro periods_until(column) -%}
-    {%- set until = env_var('CITYOPS_PERIODS_UNTIL', '') if execute else '' -%}
-    {%- if until -%}
-        {{ column }} <= cast('{{ until }}' as timestamp)
+{#- The live path (live/) bounds the periods it measures with timestamps in the environment,
+    read when executing; unset, as in every daily build, a bound is `true`. -#}
+{% macro live_bound(variable, column, operator, hours_before=0) -%}
+    {%- set bound = env_var(variable, '') if execute else '' -%}
+    {%- if bound -%}
+        {{ column }} {{ operator }} cast('{{ bound }}' as timestamp) - to_hours({{ hours_before }})
     {%- else -%}
         true
     {%- endif -%}
+{%- endmacro %}
+
+{#- `CITYOPS_PERIODS_UNTIL`: the latest period end kept (the end of the hour the newest
+    reading falls in). Without it a live run would see the rest of today as hours without
+    alarms and close warnings in hours that have not happened. -#}
+{% macro periods_until(column) -%}
+    {{ live_bound('CITYOPS_PERIODS_UNTIL', column, '<=') }}
+{%- endmacro %}
+
+{#- `CITYOPS_PERIODS_FROM`: the first period measured, so a live cycle costs the same with 90
+    or 365 days behind it: the first live day less the warm-up its baselines need
+    (live/engine.py). A model whose inputs reach further back than the warm-up (the traffic
+    free-flow speed: 28 days) asks for `hours_before`; every other look-back of a live
+    indicator must fit in the warm-up. -#}
+{% macro periods_from(column, hours_before=0) -%}
+    {{ live_bound('CITYOPS_PERIODS_FROM', column, '>=', hours_before) }}
+{%- endmacro %}
+
+{#- `CITYOPS_WARNINGS_FROM`: the first period whose warning state is evaluated, the start of
+    the first live day or, earlier, of a warning still open then, so that no series is in
+    warning just before it and the hysteresis starts from rest (int_warning_states). The
+    periods between the two bounds are the baselines' warm-up. -#}
+{% macro warnings_from(column) -%}
+    {{ live_bound('CITYOPS_WARNINGS_FROM', column, '>=') }}
 {%- endmacro %}

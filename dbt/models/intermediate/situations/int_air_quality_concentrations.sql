@@ -20,7 +20,9 @@ with
 
 fct_device_readings_hourly as (
 
+    -- The 24-hour and 8-hour means reach back within the live path's warm-up.
     select * from {{ ref('fct_device_readings_hourly') }}
+    where {{ periods_from('hour_at') }}
 
 ),
 

@@ -98,7 +98,7 @@ final as (
         day_kind in ('holiday', 'makeup_workday') as is_irregular_day
 
     from periods
-    where {{ periods_until('period_end') }}
+    where {{ periods_until('period_end') }} and {{ periods_from('period_start') }}
 
 )
 

@@ -2,7 +2,8 @@
     民生 vital signs: the 12345 按时办结率 and 满意率 over the trailing 7 days (sums of the
     KPI numerators and denominators, never an average of rates), repeat complaints and heat
     illness reports (daily), and 智能水管家: the longest run of zero-flow hours among the
-    water meters of elderly people living alone (hourly, down to the grid).
+    water meters of elderly people living alone (hourly, down to the grid; counted back at
+    most `silent_meter_max_hours`).
 -#}
 with
 
@@ -131,7 +132,7 @@ meter_hours as (
     from fct_device_readings_hourly as readings
     inner join dim_care_residents as residents
         on readings.device_id = residents.device_id
-    where readings.metric = 'water_flow_l'
+    where readings.metric = 'water_flow_l' and {{ periods_from('readings.hour_at') }}
 
 ),
 
@@ -154,9 +155,13 @@ meter_silence as (
         street_code,
         grid_code,
         hour_at,
+        -- Counted back at most `silent_meter_max_hours`: a bounded look-back.
         case
             when is_silent
-                then row_number() over (partition by device_id, is_silent, run_id order by hour_at)
+                then least(
+                        row_number() over (partition by device_id, is_silent, run_id order by hour_at),
+                        {{ var('silent_meter_max_hours') }}
+                    )
             else 0
         end as silent_hours
     from meter_runs

@@ -17,12 +17,15 @@ with
 fct_device_alarms as (
 
     select * from {{ ref('fct_device_alarms') }}
+    where {{ periods_from('hour_at') }}
 
 ),
 
 fct_device_readings_hourly as (
 
+    -- The hour before the first period: a smoke alarm's temperature rise.
     select * from {{ ref('fct_device_readings_hourly') }}
+    where {{ periods_from('hour_at', 1) }}
 
 ),
 

@@ -46,18 +46,39 @@ segment_hours as (
             speeds.device_id = flows.device_id
             and speeds.hour_at = flows.hour_at
             and flows.metric = 'flow_veh'
-    where speeds.metric = 'speed_kmh' and speeds.avg_value > 0
+    where
+        speeds.metric = 'speed_kmh'
+        and speeds.avg_value > 0
+        -- The free-flow speed looks back 28 days (the live path measures a bounded span).
+        and {{ periods_from('speeds.hour_at', 28 * 24) }}
+
+),
+
+daily_speeds as (
+
+    -- Each segment's 85th-percentile hourly speed of each day.
+    select
+        device_id,
+        cast(hour_at as date) as speed_date,
+        quantile_cont(speed_kmh, 0.85) as p85_kmh
+    from segment_hours
+    group by device_id, cast(hour_at as date)
 
 ),
 
 free_flow as (
 
-    -- Free-flow speed: the segment's 85th-percentile hourly speed over the window.
+    -- Free-flow speed: the median of the segment's daily 85th-percentile speeds over the 28
+    -- days before (none on its first day). A bounded look-back: a day's index never changes
+    -- once the day has passed, and the day being measured does not move its own reference.
     select
         device_id,
-        quantile_cont(speed_kmh, 0.85) as free_flow_kmh
-    from segment_hours
-    group by device_id
+        speed_date,
+        median(p85_kmh) over (
+            partition by device_id order by speed_date
+            range between interval 28 days preceding and interval 1 day preceding
+        ) as free_flow_kmh
+    from daily_speeds
 
 ),
 
@@ -67,8 +88,10 @@ segments as (
         segment_hours.*,
         free_flow.free_flow_kmh / segment_hours.speed_kmh as travel_time_ratio
     from segment_hours
-    inner join free_flow
-        on segment_hours.device_id = free_flow.device_id
+    left join free_flow
+        on
+            segment_hours.device_id = free_flow.device_id
+            and cast(segment_hours.hour_at as date) = free_flow.speed_date
 
 ),
 
@@ -88,7 +111,10 @@ road_hours as (
         -- adds in no fixed order, and its last bits would otherwise decide a value lying on
         -- a band edge or on x.x5 (as in fct_device_readings_hourly).
         round(sum(speed_kmh * vehicles) / sum(vehicles), 6) as speed_kmh,
-        round(sum(travel_time_ratio * vehicles) / sum(vehicles) - 1, 6) as extra_travel_time,
+        -- Over the segments with a free-flow speed (all but on a segment's first day).
+        round(
+            sum(travel_time_ratio * vehicles) / sum(vehicles) filter (where travel_time_ratio is not null) - 1, 6
+        ) as extra_travel_time,
         100.0 * count(*) filter (where speed_kmh <= 20) / count(*) as congested_share,
         count(*) as segment_count
     from segment_areas
@@ -127,6 +153,7 @@ final as (
         -- between (0, 0), (0.2, 2), (0.5, 4), (0.8, 6), (1.1, 8), (2.0, 10), capped at 10.
         round(
             case
+                when extra_travel_time is null then null
                 when extra_travel_time <= 0 then 0
                 when extra_travel_time <= 0.2 then extra_travel_time / 0.2 * 2
                 when extra_travel_time <= 0.5 then 2 + (extra_travel_time - 0.2) / 0.3 * 2

@@ -12,7 +12,9 @@ with
 
 fct_indicator_values as (
 
+    -- The live path evaluates from a period no series is in warning before (warnings_from).
     select * from {{ ref('fct_indicator_values') }}
+    where {{ warnings_from('period_start') }}
 
 ),
 

@@ -32,7 +32,11 @@ in_warning as (
                 rows between unbounded preceding and 1 preceding
             ),
             0
-        ) as level_before
+        ) as level_before,
+        -- The warning's first period: with the series, what identifies it in fct_warning_events.
+        min(period_start) over (
+            partition by indicator_code, area_level, area_code, subject_code, episode_number
+        ) as opened_at
     from int_warning_states
     where is_in_warning
 
@@ -45,7 +49,7 @@ steps as (
         area_level,
         area_code,
         subject_code,
-        episode_number,
+        opened_at,
         level,
         min(period_start) as reached_at,
         coalesce(arg_min_null(occurred_at, period_start), arg_min(period_end, period_start)) as known_at,
@@ -93,7 +97,7 @@ final as (
             and steps.area_level = events.area_level
             and steps.area_code = events.area_code
             and steps.subject_code = events.subject_code
-            and steps.episode_number = events.episode_number
+            and steps.opened_at = events.opened_at
 
 )
 

@@ -91,7 +91,6 @@ final as (
             as street_code,
         areas.grid_code,
         episodes.subject_code,
-        episodes.episode_number,
         episodes.opened_at,
         episodes.opened_level,
         episodes.peak_level,
