@@ -7,7 +7,9 @@ with
 
 fct_device_readings_hourly as (
 
+    -- The free-flow speed looks back 28 days (the live path measures a bounded span).
     select * from {{ ref('fct_device_readings_hourly') }}
+    where {{ periods_from('hour_at', 28 * 24) }}
 
 ),
 
@@ -49,8 +51,6 @@ segment_hours as (
     where
         speeds.metric = 'speed_kmh'
         and speeds.avg_value > 0
-        -- The free-flow speed looks back 28 days (the live path measures a bounded span).
-        and {{ periods_from('speeds.hour_at', 28 * 24) }}
 
 ),
 

@@ -6,7 +6,9 @@ with
 
 fct_device_readings_hourly as (
 
+    -- The live path measures a bounded span (periods_from).
     select * from {{ ref('fct_device_readings_hourly') }}
+    where {{ periods_from('hour_at') }}
 
 ),
 

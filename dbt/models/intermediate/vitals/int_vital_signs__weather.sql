@@ -7,7 +7,9 @@ with
 
 fct_device_readings_hourly as (
 
+    -- The 3- and 6-hour sums reach back within the live path's warm-up.
     select * from {{ ref('fct_device_readings_hourly') }}
+    where {{ periods_from('hour_at') }}
 
 ),
 

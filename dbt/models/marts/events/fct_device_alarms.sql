@@ -22,7 +22,9 @@ with
 
 fct_device_readings_hourly as (
 
+    -- A live run re-derives the alarms of the span it measures only (periods_from).
     select * from {{ ref('fct_device_readings_hourly') }}
+    where {{ periods_from('hour_at') }}
 
 ),
 
