@@ -263,7 +263,6 @@ def _print_latency(report: dict, label: Callable[[str], str]) -> None:
         f"对账 {'一致' if report['reconciled'] else '不一致: ' + str(report['differences'])}"
     )
     for stage, target in report["targets"].items():
-        verdict = "met" if target["met"] else "MISSED"
-        console.print(
-            f"target {label(stage)}: p95 {target['p95']} ≤ {target['limit']} s: {verdict}"
-        )
+        verdict = "达标 met" if target["met"] else "未达标 MISSED"
+        p95 = "—" if target["p95"] is None else f"{target['p95']:.1f}"
+        console.print(f"目标 {label(stage)}: p95 {p95} ≤ {target['limit']:g} s: {verdict}")

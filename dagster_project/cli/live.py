@@ -143,6 +143,9 @@ def _print_cycle(record: CycleRecord) -> None:
     for stage, label in (("ingested", "入湖"), ("published", "预警可查"), ("notified", "通知")):
         if stage in stages:
             parts.append(f"{label} +{stages[stage] - newest:.1f}s")
+    if record.span and record.window and record.span[1] < record.window[0]:
+        # A live warning open across the first live day: evaluated from its first period.
+        parts.append(f"自 {record.span[1][5:16].replace('T', ' ')} 起评估")
     if record.new_notices:
         parts.append(f"[bold]新预警步骤 {len(record.new_notices)}[/bold]")
     console.print(" · ".join(parts))
