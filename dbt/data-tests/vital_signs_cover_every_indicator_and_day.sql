@@ -2,7 +2,9 @@
 -- window, and a measured value on every day after the first week (the 7-day rates and the
 -- 28-day price mean need a few days of history) whose seven days hold a working day: over
 -- 春节 or 国庆 no order falls due for a whole week, and a rate without orders has no value
--- (2024-02-16/17 at district-year scale).
+-- (2024-02-16/17 at district-year scale). A 7-day rate withheld because its seven days hold
+-- fewer than `vital_rate_min_orders` orders counts as measured: its detail shows the count
+-- (a street's week over 国庆 or 春节 at scale 0.25).
 with
 
 dim_indicators as (
@@ -69,7 +71,13 @@ found as (
         indicator_code,
         area_level,
         period_date,
-        count(value) as measured
+        count(value)
+        + count(*) filter (
+            where
+            value is null
+            and indicator_code in ('LIV_ONTIME_RATE', 'LIV_SATISFACTION_RATE')
+            and try_cast(split_part(detail, '/', 2) as integer) < {{ var('vital_rate_min_orders') }}
+        ) as measured
     from fct_indicator_values
     group by all
 
