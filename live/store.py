@@ -297,13 +297,14 @@ def _write_store(
                     **({"days": STORE_VALUE_DAYS} if "$days" in query else {}),
                 }
                 con.execute(f"create table vitals.{table} as {query}", parameters)
-            as_of = _as_of(con)
-            if work is not None:
+            if work is None:
+                as_of = _as_of(con)
+            else:
                 # The live indicators' rows, the snapshot's older ones too, are as of the live
                 # data: the end of the newest period measured.
                 newest = "select max(period_end) from work.vitals.fct_indicator_values"
                 row = con.execute(newest).fetchone()
-                as_of = row[0] if row and row[0] is not None else as_of
+                as_of = row[0] if row and row[0] is not None else _as_of(con)
                 for table in AS_OF_TABLES:
                     con.execute(
                         f"update vitals.{table} set as_of_at = $as_of "  # noqa: S608
@@ -338,12 +339,14 @@ def mixed_query(table: str, copy_from: str, *, split: bool) -> str:
     """
     recent = table == "fct_indicator_values"
     return " union all by name ".join(
-        _rows(database, table, live=side, recent=recent, split=split)
+        _rows(database, table, live=side, recent=recent, split=split, copy_from=copy_from)
         for database, side in ((copy_from, True), ("base", False))
     )
 
 
-def _rows(database: str, table: str, *, live: bool, recent: bool, split: bool) -> str:
+def _rows(
+    database: str, table: str, *, live: bool, recent: bool, split: bool, copy_from: str
+) -> str:
     """The select of one side of a mixed table: the live indicators' rows or the others'.
 
     With ``split``, the live indicators' rows before ``$since`` come from the base side.
@@ -363,7 +366,7 @@ def _rows(database: str, table: str, *, live: bool, recent: bool, split: bool) -
         key = " and ".join(f"copy.{name} = kept.{name}" for name in SERIES)
         which = (
             f"(not {is_live} or not exists "  # noqa: S608
-            f"(select 1 from work.vitals.{table} as copy where {key}))"
+            f"(select 1 from {copy_from}.vitals.{table} as copy where {key}))"
         )
     sql = f"select * from {source} as kept where {which}"  # noqa: S608
     if recent:

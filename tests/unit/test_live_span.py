@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
 
 import duckdb
+import yaml
 
 from live.engine import MODEL_LOOK_BACK_DAYS, warm_up_days
 from live.store import mixed_query, warnings_start
@@ -129,3 +131,11 @@ def test_a_live_series_without_a_value_in_the_span_keeps_the_snapshots_latest_ro
     ).fetchall()
     # RAIN A from the copy; RAIN B had no value in the span; HOT is the snapshot's.
     assert rows == [("HOT", "A", 3.0), ("RAIN", "A", 10.0), ("RAIN", "B", 2.0)]
+
+
+def test_the_warm_up_covers_the_water_silence_look_back_of_the_dbt_project():
+    # dbt var silent_meter_max_hours (168) must fit in MODEL_LOOK_BACK_DAYS (7 days): a longer
+    # look-back would make the live span's first evaluated hours differ from the daily build.
+    project = Path(__file__).resolve().parents[2] / "dbt" / "dbt_project.yml"
+    hours = yaml.safe_load(project.read_text(encoding="utf-8"))["vars"]["silent_meter_max_hours"]
+    assert hours <= 24 * MODEL_LOOK_BACK_DAYS
