@@ -90,7 +90,11 @@ def prepare(plan: LatencyPlan, log: Callable[[str], None]) -> None:
     marker = plan.live.home / BASE_MARKER
     snapshot = current_snapshot(plan.live)
     if snapshot is not None and not marker.exists():
-        marker.write_text(json.dumps({"snapshot": snapshot.name}), encoding="utf-8")
+        # The notices sent before the replay: a later run forgets the replay's (_forget_day).
+        sent = plan.live.notifications.stat().st_size if plan.live.notifications.exists() else 0
+        marker.write_text(
+            json.dumps({"snapshot": snapshot.name, "notifications_bytes": sent}), encoding="utf-8"
+        )
 
 
 def _forget_day(plan: LatencyPlan) -> None:
@@ -99,7 +103,8 @@ def _forget_day(plan: LatencyPlan) -> None:
     marker = home.home / BASE_MARKER
     if not marker.exists():
         return
-    base = json.loads(marker.read_text(encoding="utf-8"))["snapshot"]
+    base_state = json.loads(marker.read_text(encoding="utf-8"))
+    base = base_state["snapshot"]
     current, previous = current_snapshot(home), previous_snapshot(home)
     if current is not None and current.name != base:
         if previous is None or previous.name != base:
@@ -108,6 +113,12 @@ def _forget_day(plan: LatencyPlan) -> None:
             )
         rollback(home)
     replay.forget_day(home, plan.day)
+    # The notices of the earlier replay were delivered: forgotten, they are sent again, so
+    # that every run measures the webhook's receipt.
+    log_file, sent = home.notifications, base_state.get("notifications_bytes")
+    if sent is not None and log_file.exists() and log_file.stat().st_size > sent:
+        with log_file.open("r+b") as handle:
+            handle.truncate(sent)
 
 
 class _Receiver:

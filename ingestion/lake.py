@@ -17,6 +17,20 @@ from ingestion import files
 from ingestion.processes import owned_name, pause_point, remove_dead_entries
 
 PART_FILE = "part-0.parquet"
+# A partition is its base file plus, between two full ingestions, the live path's appended
+# parts part-1.parquet, part-2.parquet, … (ingestion.pipeline: "Appending a batch").
+PART_GLOB = "part-*.parquet"
+
+
+def part_name(number: int) -> str:
+    """The file name of a partition's ``number``-th part (0: the base file)."""
+    return f"part-{number}.parquet"
+
+
+def parts(partition_dir: Path) -> list[str]:
+    """The names of a partition's part files, in part order (none if the folder is missing)."""
+    names = [path.name for path in partition_dir.glob(PART_GLOB)]
+    return sorted(names, key=lambda name: int(name[5:-8]) if name[5:-8].isdigit() else -1)
 
 
 def staging_path(staging: Path, suffix: str) -> Path:
@@ -46,17 +60,30 @@ def stage_parquet(con: duckdb.DuckDBPyConnection, relation: str, staging: Path) 
     return path
 
 
-def publish(staged: Path, partition_dir: Path) -> Path:
-    """Move a staged file into its partition folder with one atomic rename."""
+def publish(staged: Path, partition_dir: Path, name: str = PART_FILE) -> Path:
+    """Move a staged file into its partition folder with one atomic rename.
+
+    Publishing the base file (``name`` = :data:`PART_FILE`) replaces the whole partition:
+    the appended parts it now holds are removed right after the rename.
+    """
     pause_point("ingestion")
     partition_dir.mkdir(parents=True, exist_ok=True)
-    final = partition_dir / PART_FILE
+    final = partition_dir / name
     os.replace(staged, final)
+    if name == PART_FILE:
+        _remove_appended(partition_dir)
     return final
 
 
+def _remove_appended(partition_dir: Path) -> None:
+    for name in parts(partition_dir):
+        if name != PART_FILE:
+            (partition_dir / name).unlink(missing_ok=True)
+
+
 def unpublish(partition_dir: Path) -> None:
-    """Remove a partition's file and its folder, if present."""
+    """Remove a partition's files and its folder, if present."""
+    _remove_appended(partition_dir)
     final = partition_dir / PART_FILE
     if final.exists():
         final.unlink()

@@ -13,6 +13,17 @@ The guarantees, each tested in ``tests/integration/test_ingestion.py``:
   previous partition readable.
 - **Idempotent and incremental.** Unchanged landing files already ingested under the same
   contract are skipped; a changed re-send re-ingests the partition.
+
+Appending a batch (the live path, ``append=True``): when a partition's earlier files are all
+still there unchanged and only new files have landed, only the new files are read, and their
+rows become a new part of the partition (``part-1.parquet``, ``part-2.parquet``, …) beside the
+base file ``part-0.parquet``, with the same books per file. An append is refused, and the
+partition ingested whole instead, when a new row's key is already in the partition (a
+correction, which needs the newest-version rule over all files), when the contract changed,
+or when the parts on disk are not the ones the accounting record lists (a crash between
+publishing a part and recording it). A full ingestion (the daily run, or any re-ingestion)
+writes the partition as one base file again and removes the appended parts, so a day built
+from its batches ends byte for byte as if ingested at once.
 """
 
 from __future__ import annotations
@@ -23,6 +34,7 @@ import json
 import shutil
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,7 +48,15 @@ from ingestion.landing import landing_files
 from ingestion.landing import landing_fingerprints as landing_fingerprints
 from ingestion.read import read_file
 from ingestion.settings import Paths, duckdb_config
-from ingestion.validate import Counts, FileCounts, append, prepare, validate, withdrawn_keys
+from ingestion.validate import (
+    Counts,
+    FileCounts,
+    append,
+    keys_taken,
+    prepare,
+    validate,
+    withdrawn_keys,
+)
 
 # A re-send that would keep fewer than this share of the rows the partition has is refused
 # unless confirmed: a day re-sent as an empty or header-only file, a cut export, a file in the
@@ -97,11 +117,14 @@ def ingest_partition(
     force: bool = False,
     accept_smaller_resend: bool = False,
     run_id: str | None = None,
+    append: bool = False,
 ) -> dict[str, Any]:
     """Ingest ``contract``'s files for ``day`` and return the partition's accounting record.
 
     ``accept_smaller_resend`` confirms a re-send that leaves the partition with fewer than
     half its rows (or none), which is otherwise refused with :class:`SmallerResend`.
+    ``append`` reads only newly landed files when the partition allows it (module docstring);
+    without it, a partition holding appended parts is ingested whole into one file.
     """
     run_id = run_id or uuid.uuid4().hex
     started = _now()
@@ -115,7 +138,9 @@ def ingest_partition(
         # The live path (live/) and the daily pipeline may ingest the same partition at
         # once; one at a time, each re-reads the landing folder under the lock.
         with lake.locked_folder(paths.ingestion_log / contract.table):
-            return _ingest_locked(contract, day, paths, force, accept_smaller_resend, attempt)
+            return _ingest_locked(
+                contract, day, paths, attempt, force, accept_smaller_resend, append
+            )
     except Exception as error:
         failure = {
             "status": "failed",
@@ -132,9 +157,10 @@ def _ingest_locked(
     contract: Contract,
     day: dt.date,
     paths: Paths,
+    attempt: dict[str, Any],
     force: bool,
     accept_smaller_resend: bool,
-    attempt: dict[str, Any],
+    append: bool,
 ) -> dict[str, Any]:
     """:func:`ingest_partition`'s work, with the table's ingestion lock held."""
     clock = time.perf_counter()
@@ -153,16 +179,30 @@ def _ingest_locked(
         for file in files
     ]
     previous = read_log(paths, contract.table, day)
-    if (
+    intact = (
         not force
         and previous is not None
-        and _identities(previous["files"]) == _identities(inventory)
         and previous["contract"] == contract.fingerprint()
-        and (paths.raw_partition(contract.table, day) / lake.PART_FILE).exists()
-    ):
-        lake.append_jsonl(runs_path(paths), {**attempt, "status": "skipped", "finished_at": _now()})
-        return {**previous, "status": "skipped"}
-    log = _ingest(contract, day, paths, files, inventory, previous, accept_smaller_resend)
+        and _layout_on_disk(paths, contract.table, day) == _layout_logged(previous)
+    )
+    log = None
+    if intact and previous is not None:
+        known = set(_identities(previous["files"]))
+        new = [
+            (file, entry)
+            for file, entry in zip(files, inventory, strict=True)
+            if _identities([entry])[0] not in known
+        ]
+        if not new and known == set(_identities(inventory)):
+            if append or previous.get("parts", [lake.PART_FILE]) == [lake.PART_FILE]:
+                lake.append_jsonl(
+                    runs_path(paths), {**attempt, "status": "skipped", "finished_at": _now()}
+                )
+                return {**previous, "status": "skipped"}
+        elif append and known <= set(_identities(inventory)):
+            log = _append(contract, day, paths, new, previous)
+    if log is None:
+        log = _ingest(contract, day, paths, files, inventory, previous, accept_smaller_resend)
     log.update(
         run_id=attempt["run_id"],
         started_at=attempt["started_at"],
@@ -174,6 +214,20 @@ def _ingest_locked(
     return log
 
 
+def _layout_on_disk(paths: Paths, table: str, day: dt.date) -> tuple[list[str], list[str]]:
+    """The part files of a partition and of its quarantine."""
+    return (
+        lake.parts(paths.raw_partition(table, day)),
+        lake.parts(paths.quarantine_partition(table, day)),
+    )
+
+
+def _layout_logged(log: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The part files an accounting record says the partition has (older records: one)."""
+    quarantine = [lake.PART_FILE] if log["rows_quarantined"] else []
+    return log.get("parts", [lake.PART_FILE]), log.get("quarantine_parts", quarantine)
+
+
 def _identities(files: list[dict[str, Any]]) -> list[tuple[str, str, int]]:
     """What identifies a delivery: each file's path, hash and size (not its counts)."""
     return [(entry["path"], entry["sha256"], entry["bytes"]) for entry in files]
@@ -182,6 +236,7 @@ def _identities(files: list[dict[str, Any]]) -> list[tuple[str, str, int]]:
 def _summary(log: dict[str, Any]) -> dict[str, Any]:
     keys = (
         "status",
+        "mode",
         "finished_at",
         "rows_read",
         "rows_written",
@@ -190,6 +245,38 @@ def _summary(log: dict[str, Any]) -> dict[str, Any]:
         "withdrawn_keys",
     )
     return {key: log[key] for key in keys}
+
+
+def _read_files(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    files: list[Path],
+    inventory: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Load ``files`` into ``con`` for :func:`validate`; each file's inventory entry, as read.
+
+    One file at a time: Python holds one file's records, DuckDB all of them.
+    """
+    prepare(con, contract)
+    entries = []
+    for file, entry in zip(files, inventory, strict=True):
+        read = read_file(file, contract, entry["path"])
+        append(con, read.records, read.rejects)
+        entries.append(
+            {
+                **entry,
+                "outcome": read.outcome,
+                "rows_read": read.rows_read,
+                "warnings": read.warnings,
+            }
+        )
+        del read
+    return entries
+
+
+def _connect(spill: Path) -> duckdb.DuckDBPyConnection:
+    """The pipeline's DuckDB, spilling what exceeds its memory limit to ``spill``."""
+    return duckdb.connect(config={**duckdb_config(), "temp_directory": str(spill)})
 
 
 def _ingest(
@@ -201,27 +288,13 @@ def _ingest(
     previous: dict[str, Any] | None,
     accept_smaller_resend: bool,
 ) -> dict[str, Any]:
-    entries = []
     staged_rows = staged_quarantine = None
     # DuckDB spills what exceeds its memory limit here (beside the lake, removed afterwards).
     spill = lake.staging_path(paths.staging, ".duckdb.tmp")
     raw_file = paths.raw_partition(contract.table, day) / lake.PART_FILE
     try:
-        with duckdb.connect(config={**duckdb_config(), "temp_directory": str(spill)}) as con:
-            prepare(con, contract)
-            # One file at a time: Python holds one file's records, DuckDB the day's.
-            for file, entry in zip(files, inventory, strict=True):
-                read = read_file(file, contract, entry["path"])
-                append(con, read.records, read.rejects)
-                entries.append(
-                    {
-                        **entry,
-                        "outcome": read.outcome,
-                        "rows_read": read.rows_read,
-                        "warnings": read.warnings,
-                    }
-                )
-                del read
+        with _connect(spill) as con:
+            entries = _read_files(con, contract, files, inventory)
             counts = validate(con, contract, day)
             files_log = _check_books(contract, day, entries, counts)
             previous_written = previous["rows_written"] if previous else None
@@ -231,14 +304,14 @@ def _ingest(
             staged_rows = lake.stage_parquet(con, "valid_rows", paths.staging)
             if counts.rows_quarantined:
                 staged_quarantine = lake.stage_parquet(con, "quarantined_rows", paths.staging)
-        lake.publish(staged_rows, paths.raw_partition(contract.table, day))
-        staged_rows = None
         quarantine_dir = paths.quarantine_partition(contract.table, day)
         if staged_quarantine is not None:
             lake.publish(staged_quarantine, quarantine_dir)
             staged_quarantine = None
         else:
             lake.unpublish(quarantine_dir)
+        lake.publish(staged_rows, paths.raw_partition(contract.table, day))
+        staged_rows = None
     finally:
         lake.discard(staged_rows, staged_quarantine)
         shutil.rmtree(spill, ignore_errors=True)
@@ -247,9 +320,12 @@ def _ingest(
         "source": contract.source,
         "dt": day.isoformat(),
         "status": "ingested",
+        "mode": "full",
         "contract": contract.fingerprint(),
         "delivery": contract.delivery,
         "files": files_log,
+        "parts": [lake.PART_FILE],
+        "quarantine_parts": [lake.PART_FILE] if counts.rows_quarantined else [],
         "rows_read": sum(entry["rows_read"] for entry in files_log),
         "rows_written": counts.rows_written,
         "rows_quarantined": counts.rows_quarantined,
@@ -263,10 +339,91 @@ def _ingest(
         ),
         "withdrawn_keys": withdrawn[0],
         "withdrawn_key_sample": withdrawn[1],
-        "warnings": [
-            f"{entry['path']}: {warning}" for entry in files_log for warning in entry["warnings"]
-        ],
+        "warnings": _warnings(files_log),
     }
+
+
+def _warnings(files_log: list[dict[str, Any]]) -> list[str]:
+    return [f"{entry['path']}: {warning}" for entry in files_log for warning in entry["warnings"]]
+
+
+def _append(
+    contract: Contract,
+    day: dt.date,
+    paths: Paths,
+    new: list[tuple[Path, dict[str, Any]]],
+    previous: dict[str, Any],
+) -> dict[str, Any] | None:
+    """Add the rows of ``new`` files to the partition as one more part, or return None.
+
+    None when a new row's key is already in the partition: the caller then ingests it whole.
+
+    The new part is published before the accounting record that lists it is written: a crash
+    in between leaves a part the record does not list, and the next ingestion of the
+    partition, seeing it, ingests the partition whole.
+    """
+    raw_dir = paths.raw_partition(contract.table, day)
+    quarantine_dir = paths.quarantine_partition(contract.table, day)
+    raw_parts, quarantine_parts = _layout_logged(previous)
+    name = lake.part_name(1 + max(_part_number(part) for part in raw_parts + quarantine_parts))
+    staged_rows = staged_quarantine = None
+    spill = lake.staging_path(paths.staging, ".duckdb.tmp")
+    try:
+        with _connect(spill) as con:
+            entries = _read_files(con, contract, [f for f, _ in new], [e for _, e in new])
+            counts = validate(con, contract, day)
+            files_log = _check_books(contract, day, entries, counts)
+            if keys_taken(con, contract, [raw_dir / part for part in raw_parts]):
+                return None
+            if counts.rows_written:
+                staged_rows = lake.stage_parquet(con, "valid_rows", paths.staging)
+            if counts.rows_quarantined:
+                staged_quarantine = lake.stage_parquet(con, "quarantined_rows", paths.staging)
+        if staged_quarantine is not None:
+            lake.publish(staged_quarantine, quarantine_dir, name)
+            staged_quarantine = None
+            quarantine_parts = [*quarantine_parts, name]
+        if staged_rows is not None:
+            lake.publish(staged_rows, raw_dir, name)
+            staged_rows = None
+            raw_parts = [*raw_parts, name]
+    finally:
+        lake.discard(staged_rows, staged_quarantine)
+        shutil.rmtree(spill, ignore_errors=True)
+    all_files = sorted([*previous["files"], *files_log], key=lambda entry: entry["path"])
+    return {
+        **previous,
+        "status": "ingested",
+        "mode": "append",
+        "files": all_files,
+        "parts": raw_parts,
+        "quarantine_parts": quarantine_parts,
+        "rows_read": previous["rows_read"] + sum(entry["rows_read"] for entry in files_log),
+        "rows_written": previous["rows_written"] + counts.rows_written,
+        "rows_quarantined": previous["rows_quarantined"] + counts.rows_quarantined,
+        "quarantined_by_reason": _add(
+            previous["quarantined_by_reason"], counts.quarantined_by_reason
+        ),
+        "duplicates_dropped": previous["duplicates_dropped"] + counts.duplicates_dropped,
+        "duplicates_by_kind": _add(previous["duplicates_by_kind"], counts.duplicates_by_kind),
+        "late_rows": previous["late_rows"] + counts.late_rows,
+        "previous_rows_written": previous["rows_written"],
+        "smaller_resend_accepted": False,
+        "withdrawn_keys": 0,
+        "withdrawn_key_sample": [],
+        "warnings": _warnings(all_files),
+    }
+
+
+def _part_number(name: str) -> int:
+    return int(name.removeprefix("part-").removesuffix(".parquet"))
+
+
+def _add(first: dict[str, int], second: dict[str, int]) -> dict[str, int]:
+    """Two count maps summed, keys sorted as the books write them."""
+    total = Counter(first)
+    total.update(second)
+    return {key: total[key] for key in sorted(total)}
 
 
 def _check_books(

@@ -401,3 +401,22 @@ def withdrawn_keys(
     row = con.execute("select count(*) from _withdrawn").fetchone()
     first = con.execute(f"select {key} from _withdrawn order by all limit {int(sample)}").fetchall()
     return (int(row[0]) if row else 0), [" | ".join(str(v) for v in values) for values in first]
+
+
+def keys_taken(con: duckdb.DuckDBPyConnection, contract: Contract, existing: list[Path]) -> bool:
+    """Whether a row of ``valid_rows`` has its key in the ``existing`` part files."""
+    if not existing:
+        return False
+    key = ", ".join(ident(name) for name in contract.key)
+    bounds, parameters = "", []
+    if contract.event_time in contract.key:
+        # Readings of a batch span minutes: the Parquet statistics skip the other row groups.
+        event = ident(contract.event_time)
+        low, high = con.execute(f"select min({event}), max({event}) from valid_rows").fetchone()
+        bounds, parameters = f"where {event} between ? and ?", [low, high]
+    row = con.execute(
+        f"select exists (select {key} from read_parquet(?) {bounds} "
+        f"intersect select {key} from valid_rows)",
+        [[str(path) for path in existing], *parameters],
+    ).fetchone()
+    return bool(row and row[0])

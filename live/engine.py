@@ -93,6 +93,7 @@ class LiveDbt:
         last: dt.date | None = None,
         until: dt.datetime | None = None,
         span: Span | None = None,
+        hours_from: dt.datetime | None = None,
     ) -> Any:
         if not os.environ.get("CITYOPS_PII_KEY"):
             raise LiveRunError("CITYOPS_PII_KEY is not set: dbt needs the pseudonymisation key.")
@@ -105,6 +106,7 @@ class LiveDbt:
             CITYOPS_PERIODS_UNTIL=until.isoformat(sep=" ") if until else None,
             CITYOPS_PERIODS_FROM=span.periods_from.isoformat(sep=" ") if span else None,
             CITYOPS_WARNINGS_FROM=span.warnings_from.isoformat(sep=" ") if span else None,
+            CITYOPS_HOURS_FROM=hours_from.isoformat(sep=" ") if hours_from else None,
             # This process is dbt's parent for as long as it lives: no watcher thread.
             CITYOPS_DBT_PARENT_PID=None,
         )
@@ -127,17 +129,19 @@ class LiveDbt:
         *,
         until: dt.datetime | None = None,
         span: Span | None = None,
+        hours_from: dt.datetime | None = None,
     ) -> int:
         """Run the live models over the delivery days ``first`` … ``last``; models run.
 
         ``until`` is the latest period end measured (the end of the newest reading's hour);
-        ``span`` the first periods measured and evaluated (None: all of them).
+        ``span`` the first periods measured and evaluated (None: all of them); ``hours_from``
+        the first hour whose readings are aggregated again (None: every hour of the days).
         """
         from dbt.cli.main import dbtRunner
 
         if self._manifest is None:
             self.parse()
-        with self._environment(first, last, until, span):
+        with self._environment(first, last, until, span, hours_from):
             try:
                 result = dbtRunner(manifest=self._manifest).invoke(
                     ["run", *self._common(), "--select", *LIVE_SELECTION]

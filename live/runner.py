@@ -20,7 +20,7 @@ import duckdb
 
 from ingestion import files
 from ingestion.contract import Contract
-from ingestion.lake import PART_FILE
+from ingestion.lake import PART_GLOB
 from ingestion.landing import day_folders, landing_files
 from ingestion.pipeline import ingest_partition, read_log
 from ingestion.settings import Paths
@@ -108,9 +108,9 @@ def live_days(home: Paths, after: dt.date) -> list[dt.date]:
 def data_horizon(home: Paths, days: list[dt.date]) -> dt.datetime | None:
     """The end of the hour of the newest reading the live days hold: how far periods reach."""
     parts = [
-        str(home.raw_partition("iot_readings", day) / PART_FILE)
+        str(path)
         for day in days
-        if (home.raw_partition("iot_readings", day) / PART_FILE).exists()
+        for path in home.raw_partition("iot_readings", day).glob(PART_GLOB)
     ]
     if not parts:
         return None
@@ -137,6 +137,7 @@ class CycleRecord:
     ingested: list[dict[str, Any]] = field(default_factory=list)
     window: tuple[str, str] | None = None
     span: tuple[str, str] | None = None
+    hours_from: str | None = None
     models: int = 0
     as_of: str | None = None
     new_notices: list[str] = field(default_factory=list)
@@ -158,6 +159,7 @@ class CycleRecord:
             "ingested": self.ingested,
             "window": list(self.window) if self.window else None,
             "span": list(self.span) if self.span else None,
+            "hours_from": self.hours_from,
             "models": self.models,
             "as_of": self.as_of,
             "new_notices": self.new_notices,
@@ -195,6 +197,11 @@ class LiveRunner:
         self.last_cycle: dict[str, Any] | None = None
         # When a look at the landing folders last found nothing to do (wall clock).
         self.idle_since: float | None = None
+        # The hour of the oldest reading landed since the models last ran, or None while no
+        # reading has: a cycle aggregates readings from that hour on. Unknown (False) in a new
+        # process, on a new copy and after a partition was ingested whole: then every hour.
+        self.hours_known = False
+        self.oldest_hour: dt.datetime | None = None
 
     def cycle(self) -> CycleRecord | None:
         """Take every batch landed since the last cycle through the live path, or None.
@@ -206,6 +213,7 @@ class LiveRunner:
         try:
             if self.base is None or needs_rebase(self.live):
                 self.base = rebase(self.live)
+                self.hours_known = False
                 record.rebased_from = self.base.snapshot
                 self.log(f"live copy made from {self.base.snapshot} (data to {self.base.base_day})")
             record.files = pending_files(self.home, self.base.base_day)
@@ -221,7 +229,12 @@ class LiveRunner:
                 span = live_span(self.live, self.base, self.live_codes, days[0], self.warm_up)
                 record.span = (span.periods_from.isoformat(), span.warnings_from.isoformat())
                 horizon = data_horizon(self.home, days)
-                record.models = self.dbt.run(days[0], days[-1], until=horizon, span=span)
+                hours_from = (self.oldest_hour or horizon) if self.hours_known else None
+                record.hours_from = hours_from.isoformat() if hours_from else None
+                record.models = self.dbt.run(
+                    days[0], days[-1], until=horizon, span=span, hours_from=hours_from
+                )
+            self.hours_known, self.oldest_hour = True, None
             record.mark("computed")
             as_of = publish_store(
                 self.live,
@@ -246,16 +259,37 @@ class LiveRunner:
         partitions = sorted({(landed.table, landed.day) for landed in record.files})
         for table, day in partitions:
             run_id = f"live-{record.cycle_id}"
-            log = ingest_partition(BY_TABLE[table], day, self.home, run_id=run_id)
+            before = (read_log(self.home, table, day) or {}).get("parts", [])
+            # Only the newly landed batches are read when the partition allows it.
+            log = ingest_partition(BY_TABLE[table], day, self.home, run_id=run_id, append=True)
+            if table == "iot_readings" and log["status"] != "skipped":
+                self._readings_landed(day, log, before)
             record.ingested.append(
                 {
                     "table": table,
                     "day": day.isoformat(),
                     "status": log["status"],
+                    "mode": log.get("mode"),
                     "rows_written": log["rows_written"],
                     "rows_quarantined": log["rows_quarantined"],
                 }
             )
+
+    def _readings_landed(self, day: dt.date, log: dict[str, Any], before: list[str]) -> None:
+        """Move :attr:`oldest_hour` back to the oldest reading of the parts just appended."""
+        if log.get("mode") != "append":
+            self.hours_known = False
+            return
+        partition = self.home.raw_partition("iot_readings", day)
+        added = [str(partition / part) for part in log["parts"] if part not in before]
+        if not added:
+            return
+        with duckdb.connect() as con:
+            row = con.execute(
+                "select date_trunc('hour', min(reading_at)) from read_parquet(?)", [added]
+            ).fetchone()
+        if row and row[0] is not None:
+            self.oldest_hour = min(filter(None, (self.oldest_hour, row[0])))
 
     def _notify(self, record: CycleRecord) -> None:
         with connect(self.live.store) as con:

@@ -13,6 +13,10 @@
     - the rows the model's result holds, matched on `unique_key` (one column: the slice key,
       a delivery day, an order, an hour …).
 
+    A live run narrows the slice of a model with config `hours_from` (its hour column) to the
+    hours from `CITYOPS_HOURS_FROM` on (dbt/macros/lake.sql); the model must bound its
+    result the same way.
+
     Both are deleted and the model's result is inserted. The model must recompute every key
     of `window_slice(...)` from all its data (it may recompute more); a key it finds no data
     for any more is deleted and not inserted again: the withdrawal reaches the table. A full
@@ -55,16 +59,19 @@
     {#- Read when executing only: while parsing (and linting) the configs are not final. -#}
     {%- set span = ['first_delivery_date', 'last_delivery_date'] -%}
     {%- set always = none -%}
+    {%- set hour_column = none -%}
     {%- set names = span -%}
     {%- if execute -%}
         {%- set span = config.get('delivery_span', span) -%}
         {%- set always = config.get('always_rebuilt') -%}
+        {%- set hour_column = config.get('hours_from') -%}
         {%- set names = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
     {%- endif -%}
     {%- if span[0] not in names or span[1] not in names -%}
         true
     {%- else -%}
         (({{ delivery_span_in_window(span[0], span[1]) }}){% if always %} or ({{ always }}){% endif %})
+        {%- if hour_column %} and {{ hours_from(hour_column) }}{% endif %}
     {%- endif -%}
 {%- endmacro %}
 

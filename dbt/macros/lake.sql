@@ -65,3 +65,11 @@
 {% macro warnings_from(column) -%}
     {{ live_bound('CITYOPS_WARNINGS_FROM', column, '>=') }}
 {%- endmacro %}
+
+{#- `CITYOPS_HOURS_FROM`: the first hour a live run recomputes in the tables that aggregate
+    readings by hour (config `hours_from` names the hour column): the hour of the oldest
+    reading landed since the previous run. Earlier hours keep what earlier runs wrote, so a
+    cycle's cost follows its batch, not the day so far. -#}
+{% macro hours_from(column) -%}
+    {{ live_bound('CITYOPS_HOURS_FROM', column, '>=') }}
+{%- endmacro %}

@@ -127,6 +127,9 @@ def test_the_live_path_warns_during_the_storm_and_the_daily_build_agrees(
     second = runner.cycle()
     assert second is not None and second.error is None, second.error
     assert {entry["status"] for entry in second.ingested} == {"ingested"}
+    # Only the new batches were read, and only their hours aggregated again.
+    assert {e["mode"] for e in second.ingested if e["table"] == "iot_readings"} == {"append"}
+    assert second.hours_from is not None and second.hours_from >= "2024-07-02T14:00"
     ponding = _warnings_of_the_day(store, "UTI_PONDING_DEPTH")
     assert any(opened >= dt.datetime(2024, 7, 2, 15) and order for _, opened, order in ponding)
     trapped = _warnings_of_the_day(store, "SAF_ELEVATOR_TRAPPED")
@@ -136,6 +139,7 @@ def test_the_live_path_warns_during_the_storm_and_the_daily_build_agrees(
     land([d.path for d in deliveries if not (home.landing / d.path).exists()])
     third = runner.cycle()
     assert third is not None and third.error is None, third.error
+    assert third.hours_from is not None and third.hours_from >= "2024-07-02T16:00"
     assert runner.cycle() is None  # nothing new: no cycle
 
     # The daily build over the same day, with the other sources' deliveries.
@@ -150,6 +154,12 @@ def test_the_live_path_warns_during_the_storm_and_the_daily_build_agrees(
     assert daily.returncode == 0, daily.stdout[-3000:] + daily.stderr[-3000:]
     snapshot = home.home / "serving" / "current.duckdb"
     assert differences(store, snapshot, runner.live_codes) == {}
+    # Every hour of the day aggregated in the live copy, cycle by cycle, as the daily build did.
+    hourly = "select * from things.fct_device_readings_hourly where cast(hour_at as date) = ?"
+    with duckdb.connect(str(LivePaths(home).database), read_only=True) as con:
+        live_hours = set(con.execute(hourly, [DAY]).fetchall())
+    with duckdb.connect(str(home.warehouse / "cityops.duckdb"), read_only=True) as con:
+        assert set(con.execute(hourly, [DAY]).fetchall()) == live_hours != set()
     with duckdb.connect(str(snapshot), read_only=True) as con:
         live_warnings_of_the_day = con.execute(
             "select count(*) from vitals.fct_warning_events "

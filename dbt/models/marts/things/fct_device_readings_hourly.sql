@@ -6,7 +6,9 @@
     (late readings included) or carried before (an hour whose delivery span overlaps the
     window), from every delivery that holds readings of it: a reading a re-sent day withdrew
     leaves its hour, and an hour left without readings is deleted. One value counts per
-    (device, metric, time): when a reading is delivered again, the newest delivery wins.
+    (device, metric, time): when a reading is delivered again, the newest delivery wins. A live
+    run recomputes only the hours from `CITYOPS_HOURS_FROM` on (config `hours_from`): the
+    hours of the batches landed since its previous run.
 
     Both groupings use a fixed-width series key, so that a full build of a year (365 M
     readings, 270 M device-hours) spills to disk under the memory limit.
@@ -16,6 +18,7 @@
         materialized='incremental',
         incremental_strategy='delivery_window',
         unique_key='hour_at',
+        hours_from='hour_at',
     )
 }}
 
@@ -34,7 +37,7 @@
 
             select distinct date_trunc('hour', reading_at) as hour_at
             from {{ ref('stg_iot__readings') }}
-            where {{ in_delivery_window('delivery_date') }}
+            where {{ in_delivery_window('delivery_date') }} and {{ hours_from('reading_at') }}
             union
             select distinct hour_at
             from ({{ window_slice('hour_at') }})
