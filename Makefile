@@ -47,6 +47,9 @@ setup: $(VENV)/.synced $(DBT_MANIFEST) ## Create the locked environment in .venv
 run: setup ## Generate the demo sources, ingest them and build the warehouse (CITYOPS_HOME=./data)
 	$(BIN)/cityops generate $(DEMO_ARGS)
 	$(BIN)/cityops run
+	@# The demo's disposal system answers the 吹哨 orders; the second run closes the loop.
+	$(BIN)/cityops dispatch simulate
+	$(BIN)/cityops run
 	@echo "Done. Inspect with: $(BIN)/cityops status   |   $(BIN)/cityops warnings   |   UI: make dev"
 	@echo "Dashboards: $(BIN)/cityops dashboards up (or make dashboards), then:"
 	@$(BIN)/cityops dashboards login

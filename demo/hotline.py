@@ -1,9 +1,11 @@
 """12345 热线工单: a simulated work-order lifecycle written as a daily GB18030 change feed.
 
 Lifecycle (domain.md §4.2): 受理 → (直接答复 | 并单 | 派单 → 签收 → [退单 → 改派 → 签收] →
-先行联系 → 办结 → 回访 → 归档). Time limits are the matter's working days (1/5/15) from the
-dispatch (派单目录, hotline_matters.csv); units sign and reply in office hours unless the
-matter is urgent (1 working day: water, power, gas, flooding, lifts, fire risks …).
+先行联系 → 办结 → 回访 → 归档). Orders go to the matter's unit (派单目录, hotline_matters.csv)
+except the ones later returned: those were first dispatched to a wrong unit, and 改派 brings
+them to the matter's. Time limits are the matter's working days (1/5/15) from the (re)dispatch;
+units sign and reply in office hours unless the matter is urgent (1 working day: water, power,
+gas, flooding, lifts, fire risks …).
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ RETURN_REASONS = ("属地不符", "职能不符", "权属不清")
 PUBLIC_MATTERS = {"020101", "020201", "030101", "030102", "030103", "050101", "110101"}
 REPEAT_SHARE = 0.08  # same phone calling again within 30 days
 MERGE_SHARE = 0.03  # 并单 into an open order of the same address and matter
-RETURN_SHARE = 0.06  # 退单 then 改派
+RETURN_SHARE = 0.06  # first dispatched to a wrong unit: 退单, then 改派 to the right one
 OVERDUE_SHARE = 0.06  # a little above 5 %: some overdue replies fall after the window
 RESOLVED_SHARE = 0.85
 # Units keep weekend and evening duty (值班) for part of their non-urgent work (assumption).
@@ -216,6 +218,7 @@ def _lifecycle(rng: random.Random, order: Order, request: str, merge_into: Order
         deadline_at=deadline,
         handling_unit=_unit(unit_code, order.street),
     )
+    first_dispatch = e.events[-1][1]
 
     def sign_after(moment: datetime) -> datetime:
         if urgent:
@@ -241,6 +244,10 @@ def _lifecycle(rng: random.Random, order: Order, request: str, merge_into: Order
                     if d["department_code"] not in ("S00", unit_code)
                 ]
                 new_unit = rng.choice(options)["department_name"]
+        # The 退单 answers a wrong first dispatch: the order went to `new_unit` first (another
+        # street: 属地不符; another office: 职能不符, 权属不清) and 改派 brings it to the
+        # 派单目录's unit. Set after the draws that pick the unit, so no random number moves.
+        first_dispatch["handling_unit"] = new_unit
         e.add(returned, status="已退单", returned_at=returned, return_reason=reason, return_count=1)
         redispatched = daytime(returned + _minutes(rng, 30, 240), 8, 20, rng.uniform(0, 60))
         deadline = add_workdays(redispatched, limit)
@@ -248,7 +255,7 @@ def _lifecycle(rng: random.Random, order: Order, request: str, merge_into: Order
             redispatched,
             status="已改派",
             redispatched_at=redispatched,
-            handling_unit=new_unit,
+            handling_unit=_unit(unit_code, order.street),
             deadline_at=deadline,
         )
         signed = sign_after(redispatched)

@@ -5,14 +5,15 @@ alarm events, charging sessions) so that the number of readings of any day is kn
 generating them; :func:`day_batches` then builds every value with numpy, one array per device
 type and metric, and cuts the day into hourly batches. Faults are placed per hour; each hour is
 then delivered in batch files of ``batch_minutes`` (default 5) minutes, each device alarm in a
-file of its own (:func:`hour_deliveries`). No per-reading Python loop anywhere.
+file of its own (:func:`hour_deliveries`). An alarm flag reads 1 when the device alarms and 0
+when it reports normal again (:func:`alarm_ends`). No per-reading Python loop anywhere.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cache
 
@@ -77,6 +78,20 @@ CADENCE = {
 SMOKE_NUISANCE, SMOKE_FIRES, ELEVATOR_FAULTS, ENTRAPMENTS = 3.0, 0.3, 6.0, 1.2
 LONE_OVERCURRENTS = 2.0
 GAS_LEAKS = 0.1  # 2,000 home gas detectors: a leak every ten days or so
+# Minutes from an alarm until the device reports normal again, its flag back at 0
+# (ASSUMPTION: illustrative, not measured). Steam or dust clears in minutes; a fire's
+# detector is reset once the fire is out; a tripped charger port resets before its next
+# quarter-hour reading; an elevator fault waits for the maintenance company; an entrapment
+# for the rescue (30 minutes is the target, some take longer); a gas detector stays latched
+# until the home is aired and it is reset.
+ALARM_MINUTES = {
+    "smoke_alarm": (3.0, 20.0),
+    "overcurrent_alarm": (1.0, 14.0),
+    "elevator_fault": (30.0, 240.0),
+    "elevator_entrapment": (10.0, 50.0),
+    "gas_alarm": (20.0, 120.0),
+}
+FIRE_ALARM_MINUTES = (30.0, 90.0)
 DAILY_OFFLINE = 0.002  # share of mass-deployed devices that drop out for a day
 
 # Household water use in L/h by hour for one elderly person (≈ 120 L/day); zero is only
@@ -130,6 +145,8 @@ class DayPlan:
     offline_today: np.ndarray
     incident_index: np.ndarray
     events: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # The ends of alarms (flag 0) that fall on the day, the previous day's late ones included.
+    alarm_ends: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     sessions: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     fires: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
@@ -154,7 +171,8 @@ class DayPlan:
         for device_type, (step, metrics) in CADENCE.items():
             n = int(self.reporting[reg.slices[device_type]].sum())
             total += n * (86400 // step) * len(metrics)
-        return total + sum(len(devices) for devices, _ in self.events.values())
+        flags = (*self.events.values(), *self.alarm_ends.values())
+        return total + sum(len(devices) for devices, _ in flags)
 
 
 def _midnight(day: date) -> int:
@@ -163,7 +181,48 @@ def _midnight(day: date) -> int:
 
 @cache
 def day_plan(config: Config, day: date) -> DayPlan:
-    """Draw the discrete events of ``day`` (cheap; no readings are generated)."""
+    """Draw the discrete events of ``day`` (cheap; no readings are generated).
+
+    The alarms' ends on the day come with them: those of the day's alarms before midnight,
+    and those of the previous day's alarms after it, so each day's files hold the readings
+    timed on that day. An alarm of the window's last day may end after the window, and a
+    device that drops out for the day after its alarm sends no end: either stays in alarm at
+    the end of the data.
+    """
+    plan = _drawn_plan(config, day)
+    midnight = _midnight(day)
+    ends = [alarm_ends(config, day - timedelta(days=1)), alarm_ends(config, day)]
+    ends_today = {}
+    for metric in ALARMS:
+        devices = np.concatenate([found[metric][0] for found in ends])
+        times = np.concatenate([found[metric][1] for found in ends])
+        today = (times >= midnight) & (times < midnight + 86400) & plan.reporting[devices]
+        ends_today[metric] = (devices[today], times[today])
+    return replace(plan, alarm_ends=ends_today)
+
+
+@cache
+def alarm_ends(config: Config, day: date) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Metric → (device, time) of the end of each alarm drawn for ``day``: its flag at 0.
+
+    From a stream of its own: the day's other draws stay those of generator version 3.
+    """
+    plan = _drawn_plan(config, day)
+    rng = np_rng(config.seed, SOURCE, "alarm_ends", day)
+    ends = {}
+    for metric in ALARMS:
+        devices, times = plan.events[metric]
+        minutes = rng.uniform(*ALARM_MINUTES[metric], len(devices))
+        if metric == "smoke_alarm":
+            fire = rng.uniform(*FIRE_ALARM_MINUTES, len(devices))
+            minutes = np.where(np.isin(devices, plan.fires), fire, minutes)
+        ends[metric] = (devices, times + np.round(minutes * 60).astype(np.int64))
+    return ends
+
+
+@cache
+def _drawn_plan(config: Config, day: date) -> DayPlan:
+    """The day's own draws: who reports, alarms, charging sessions (no alarm ends)."""
     reg = registry(config.seed, config.scale, config.start)
     plan = incidents.plan(config)
     rng = np_rng(config.seed, SOURCE, "plan", day)
@@ -347,7 +406,7 @@ def _chargers(d: _Day) -> None:
     day = d.plan.day
     t = np.arange(96) * QUARTER
     current = np.zeros((n, 96))
-    previous = day_plan(d.config, day - timedelta(days=1)).sessions
+    previous = _drawn_plan(d.config, day - timedelta(days=1)).sessions
     for start, duration, level, shift in ((*d.plan.sessions, 0), (*previous, -86400)):
         begin = (start + shift)[:, None]
         elapsed = t[None, :] - begin
@@ -563,16 +622,18 @@ def day_batches(config: Config, day: date) -> tuple[list[Batch], dict[str, dict[
         for metric in metrics:
             values = np.clip(built.arrays[device_type, metric], LOW[M[metric]], HIGH[M[metric]])
             parts.append(_grid_rows(reg, plan, device_type, metric, values + 0.0, step))
-    for metric, (devices, times) in plan.events.items():
-        parts.append(
-            Batch(
-                device=devices.astype(np.int64),
-                metric=np.full(len(devices), M[metric], dtype=np.int16),
-                time=times.astype(np.int64),
-                value=np.ones(len(devices)),
-                incident=np.zeros(len(devices), dtype=bool),
+    # The alarms' flags at 1, then their ends at 0, after every other row of their hours.
+    for flags, value in ((plan.events, 1.0), (plan.alarm_ends, 0.0)):
+        for metric, (devices, times) in flags.items():
+            parts.append(
+                Batch(
+                    device=devices.astype(np.int64),
+                    metric=np.full(len(devices), M[metric], dtype=np.int16),
+                    time=times.astype(np.int64),
+                    value=np.full(len(devices), value),
+                    incident=np.zeros(len(devices), dtype=bool),
+                )
             )
-        )
     readings = Batch.concat(parts)
     readings.incident = np.isin(readings.device, plan.incident_index)
     assert len(readings) == plan.count(reg), "the day plan must predict the readings exactly"
@@ -743,8 +804,9 @@ def hour_deliveries(
     Rows keep their order, so an exact duplicate stays beside its original. A malformed line
     (``(time of the reading it was drawn from, line)``) goes with that reading's batch, and
     ``late`` rows (the previous day's) head the hour's first batch. Under 60 minutes every
-    alarm (the flag readings of one device at one time) leaves the batches for a file of its
-    own, ``readings_YYYYMMDDHHMMSS_alarm_<device id>.csv.gz``, due at the alarm.
+    alarm and every alarm's end (the flag readings of one device at one time) leaves the
+    batches for a file of its own, ``readings_YYYYMMDDHHMMSS_alarm_<device id>.csv.gz``, due
+    at that time.
     """
     slot = _slots(written.time, day, hour, minutes)
     drawn = _slots(np.array([t for t, _ in malformed], dtype=np.int64), day, hour, minutes)

@@ -262,3 +262,24 @@ from events.fct_device_alarms as alarms
 inner join places.dim_streets as streets on alarms.street_code = streets.street_code
 group by streets.street_name, alarms.alarm_name, alarms.alarm_severity
 order by alarm_hours desc, streets.street_name asc, alarms.alarm_name asc;
+
+
+-- 13. 自动化派单：一致率最低的诉求 — the matters where the 派单字典's proposed unit most often
+--     differs from the unit the order was first dispatched to, over the whole period
+--     (Σ一致 / Σ可比, never an average of monthly rates), with the deadline agreement beside.
+--     Orders not dispatched yet, or whose first unit the feed does not show, are not compared.
+select
+    agreement.matter_code,
+    agreement.matter_category,
+    agreement.matter_subcategory,
+    sum(agreement.compared_orders) as compared_orders,
+    sum(agreement.compared_orders - agreement.agreeing_orders) as disagreeing_orders,
+    round(sum(agreement.agreeing_orders) / sum(agreement.compared_orders), 4) as agreement_rate,
+    round(
+        sum(agreement.deadline_agreeing_orders) / nullif(sum(agreement.deadline_compared_orders), 0), 4
+    ) as deadline_agreement_rate
+from events.kpi_dispatch_proposal_agreement as agreement
+group by agreement.matter_code, agreement.matter_category, agreement.matter_subcategory
+having sum(agreement.compared_orders) > 0
+order by agreement_rate asc, compared_orders desc, agreement.matter_code asc
+limit 10;

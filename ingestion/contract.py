@@ -159,6 +159,9 @@ class Contract:
     # Registries deliver history by nature (a full snapshot carries old 核准日期): for them an
     # event before the delivery day is not a late arrival, so it is not counted as one.
     counts_late: bool = True
+    # An event feed that sends a file only on days with events: a day without one is an
+    # empty delivery (an empty partition), not a missing one.
+    quiet_days: bool = False
     description: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:

@@ -73,7 +73,20 @@ def landing_files(paths: Paths, contract: Contract, day: dt.date) -> list[Path]:
 
 
 def landing_days(paths: Paths, contract: Contract) -> list[dt.date]:
-    """Days for which the contract's source delivered at least one matching file."""
+    """Days for which the contract's source delivered at least one matching file.
+
+    An event feed that sends nothing on a quiet day (``Contract.quiet_days``) has a partition
+    for every day any source delivered: its quiet days are empty deliveries, not missing ones.
+    """
+    if contract.quiet_days:
+        return sorted(
+            {
+                day
+                for source in _sources()
+                for day, folder in day_folders(paths, source)
+                if any(folder.iterdir())
+            }
+        )
     return [
         day
         for day, folder in day_folders(paths, contract.source)

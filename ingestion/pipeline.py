@@ -165,7 +165,7 @@ def _ingest_locked(
     """:func:`ingest_partition`'s work, with the table's ingestion lock held."""
     clock = time.perf_counter()
     files = landing_files(paths, contract, day)
-    if not files:
+    if not files and not contract.quiet_days:
         raise MissingDelivery(
             f"{contract.table}: no files matching {contract.file_glob!r} in "
             f"{paths.landing_day(contract.source, day)}"

@@ -64,6 +64,11 @@ class Paths:
         return self.home / "notify" / "deliveries.jsonl"
 
     @property
+    def dispatch(self) -> Path:
+        """The 吹哨 dispatch exchange: ``dispatch/outbox/`` (orders), ``dispatch/acks/``."""
+        return self.home / "dispatch"
+
+    @property
     def dagster_home(self) -> Path:
         """Dagster's instance (run and event storage) for ``cityops run`` and ``dagster dev``."""
         return self.home / "dagster"

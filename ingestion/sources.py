@@ -2,6 +2,7 @@
 
 from ingestion.business.contract import DISTRICT_FLOWS, ENTERPRISES, LICENCES, MARKET_PRICES
 from ingestion.contract import Contract
+from ingestion.disposal.contract import CONTRACT as WHISTLE_FEEDBACK
 from ingestion.grid.contract import CONTRACT as GRID_CASES
 from ingestion.hotline.contract import CONTRACT as HOTLINE_ORDERS
 from ingestion.iot.contract import DEVICES as IOT_DEVICES
@@ -18,5 +19,6 @@ CONTRACTS: tuple[Contract, ...] = (
     DISTRICT_FLOWS,
     MARKET_PRICES,
     WEATHER_HOURLY,
+    WHISTLE_FEEDBACK,
 )
 BY_TABLE: dict[str, Contract] = {contract.table: contract for contract in CONTRACTS}

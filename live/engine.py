@@ -25,10 +25,14 @@ TARGET = "live"
 # publishes: the hourly readings and alarms, air quality, the weather facts, every
 # dimension's indicators, values and levels, warning states, steps and 吹哨 orders. A comma
 # is dbt's intersection: downstream of the fast sources and upstream of the marts.
-LIVE_SELECTION = tuple(
-    f"{source}+,+{mart}"
-    for source in ("stg_iot__readings", "stg_weather__observations")
-    for mart in ("fct_whistle_orders", "fct_indicator_latest")
+LIVE_SELECTION = (
+    *(
+        f"{source}+,+{mart}"
+        for source in ("stg_iot__readings", "stg_weather__observations")
+        for mart in ("fct_whistle_orders", "fct_indicator_latest")
+    ),
+    # The disposal feedback view the 吹哨 orders read (the copy, a snapshot, has no views).
+    "stg_disposal__whistle_feedback",
 )
 # The longest look-back of a live indicator's model other than its baseline (the water-meter
 # silence counts back 168 hours, dbt var `silent_meter_max_hours`); the warm-up covers it.

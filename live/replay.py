@@ -29,6 +29,7 @@ from ingestion.settings import Paths
 from ingestion.sources import CONTRACTS
 from live.runner import live_contracts
 from live.store import LivePaths
+from vitals.dispatch import forget_order, read_orders
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MANIFEST = "_manifest.json"
@@ -128,7 +129,8 @@ def prepare(source: Paths, day: dt.date, target: Paths, *, log: Callable[[str], 
 def forget_day(home: Paths, day: dt.date) -> None:
     """Remove what an earlier replay left of ``day``, so the day lands anew.
 
-    Its landed files, lake partitions and accounting records, the live copy and the live store.
+    Its landed files, lake partitions and accounting records, the live copy and the live
+    store, and the 吹哨 orders it opened from the dispatch outbox.
     """
     for source in {contract.source for contract in CONTRACTS}:
         folder = home.landing_day(source, day)
@@ -140,6 +142,9 @@ def forget_day(home: Paths, day: dt.date) -> None:
         (home.ingestion_log / contract.table / f"dt={day.isoformat()}.json").unlink(missing_ok=True)
     shutil.rmtree(LivePaths(home).folder, ignore_errors=True)
     LivePaths(home).store.unlink(missing_ok=True)
+    for order in read_orders(home):
+        if order["opened_at"].startswith(day.isoformat()):
+            forget_order(home, order["whistle_order_id"])
 
 
 class Replayer:

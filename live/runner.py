@@ -36,6 +36,7 @@ from live.store import (
     read_base,
     rebase,
 )
+from vitals.dispatch import send_orders
 from vitals.notify import NotifyConfig, load_config, notify
 from vitals.notify.deliver import read_delivered
 from vitals.registry import load_registry
@@ -142,6 +143,7 @@ class CycleRecord:
     as_of: str | None = None
     new_notices: list[str] = field(default_factory=list)
     notify_summary: str = ""
+    dispatched: int = 0
     stages: dict[str, float] = field(default_factory=dict)
     error: str | None = None
 
@@ -164,6 +166,7 @@ class CycleRecord:
             "as_of": self.as_of,
             "new_notices": self.new_notices,
             "notify_summary": self.notify_summary,
+            "dispatched": self.dispatched,
             "stages": self.stages,
             "error": self.error,
         }
@@ -247,6 +250,8 @@ class LiveRunner:
             record.mark("published")
             self._notify(record)
             record.mark("notified")
+            # The orders this cycle opened go to the disposal system at once.
+            record.dispatched = send_orders(self.home, self.live.store).new
             self.dirty = False
         except Exception as error:  # recorded, and the next look tries again
             self.dirty = True

@@ -158,6 +158,14 @@ SLAS: tuple[FreshnessSla, ...] = (
         severity=WARN,
         reason="wet markets' price report, sent in office hours",
     ),
+    FreshnessSla(
+        table="whistle_feedback",
+        hour=6,
+        minute=0,
+        severity=WARN,
+        reason="the disposal system's overnight export of the day's 吹哨 steps; a day without "
+        "steps sends no file and is ingested empty, so the partition still arrives",
+    ),
 )
 
 

@@ -10,7 +10,8 @@ days), or every day of the same type when fewer than ``min_peers`` same-weekday 
   ``empty_is_error_above`` rows, fails with ERROR too (a feed that went silent). A delivery
   whose every row was quarantined (a file in the wrong encoding) is a WARN: it is not lost,
   the quarantine holds it with its reason, and `cityops status` shows it. An empty day of a
-  quiet change feed (new enterprise licences) is judged like any other count.
+  quiet change feed (new enterprise licences) is judged like any other count; an event feed
+  that sends nothing on a quiet day (``Contract.quiet_days``: the 吹哨 feedback) is not judged.
 - A count outside ``[mean × (1 − tolerance), mean × (1 + tolerance)]`` fails with WARN.
 - Without enough history there is no baseline; the check passes and says so.
 """
@@ -25,6 +26,7 @@ import chinese_calendar
 
 from ingestion.pipeline import read_log
 from ingestion.settings import Paths
+from ingestion.sources import BY_TABLE
 
 ERROR = "ERROR"
 WARN = "WARN"
@@ -82,6 +84,12 @@ def check_volume(
     if rows is None:
         return VolumeResult(
             table, day, False, ERROR, None, None, None, None, (), "missing partition"
+        )
+    contract = BY_TABLE.get(table)
+    if contract is not None and contract.quiet_days:
+        # An event feed's count follows the events (吹哨 steps), not a delivery's size.
+        return VolumeResult(
+            table, day, True, WARN, rows, None, None, None, (), "event feed: any count is usual"
         )
     workday = _is_workday(day)
     history = {}

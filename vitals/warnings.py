@@ -48,6 +48,8 @@ select
     orders.responsible_unit_name,
     orders.matter_name,
     orders.due_at,
+    orders.handling_unit_name,
+    orders.escalation_reason,
     orders.status as whistle_status
 from vitals.fct_warning_events as events
 left join vitals.fct_whistle_orders as orders
@@ -128,7 +130,14 @@ def list_warnings(
     warnings = []
     for values in cursor.fetchall():
         row = dict(zip(names, values, strict=True))
-        order_keys = ("whistle_order_id", "responsible_unit_name", "matter_name", "due_at")
+        order_keys = (
+            "whistle_order_id",
+            "responsible_unit_name",
+            "handling_unit_name",
+            "matter_name",
+            "due_at",
+            "escalation_reason",
+        )
         order = None
         if row["whistle_order_id"]:
             order = {key: row.pop(key) for key in order_keys}
@@ -145,7 +154,52 @@ def list_warnings(
         "days": days,
         "open_count": sum(1 for warning in warnings if warning["closed_at"] is None),
         "warnings": warnings,
+        "whistle_loop": whistle_loop(con, street_code=street_code, days=days),
     }
+
+
+WHISTLE_LOOP_SQL = """
+select
+    count(*) as orders,
+    count(*) filter (where is_open) as open_orders,
+    count(*) filter (where is_open and is_escalated) as escalated_open_orders,
+    count(*) filter (where is_received_on_time) as received_on_time_orders,
+    count(*) filter (where is_handled_on_time) as handled_on_time_orders,
+    count(verified_at) as verified_orders,
+    count(*) filter (where is_verified_first_time) as verified_first_time_orders,
+    count(*) filter (where return_count > 0) as returned_orders
+from vitals.fct_whistle_orders
+where opened_at >= as_of_at - to_days($days) and ($street is null or street_code = $street)
+"""
+
+
+def whistle_loop(
+    con: duckdb.DuckDBPyConnection, *, street_code: str | None = None, days: int = 30
+) -> dict[str, int]:
+    """The 数字吹哨 loop over the orders opened in the data's last ``days`` days."""
+    cursor = con.execute(WHISTLE_LOOP_SQL, {"street": street_code, "days": days})
+    names = [column[0] for column in cursor.description]
+    row = cursor.fetchone()
+    return {name: int(value or 0) for name, value in zip(names, row or (), strict=False)}
+
+
+def loop_summary(loop: dict[str, int]) -> str:
+    """The loop in one Chinese line: orders, open, escalated, on-time and first-time rates."""
+    orders = loop.get("orders", 0)
+    if not orders:
+        return "数字吹哨：无工单"
+
+    def share(count: int, of: int) -> str:
+        return f"{count / of:.0%}" if of else "—"
+
+    received = share(loop["received_on_time_orders"], orders)
+    handled = share(loop["handled_on_time_orders"], orders)
+    first_time = share(loop["verified_first_time_orders"], loop["verified_orders"])
+    return (
+        f"数字吹哨：{orders} 张，未办结 {loop['open_orders']}（其中升级督办 "
+        f"{loop['escalated_open_orders']}），按时签收 {received}，按时反馈 {handled}，"
+        f"一次核查通过 {first_time}，退单 {loop['returned_orders']}"
+    )
 
 
 ESCALATIONS_SQL = """

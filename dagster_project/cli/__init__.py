@@ -10,7 +10,7 @@ instant. One module per command group:
 - ``live``: the live path (a landed batch to a warning within a minute), and replays;
 - ``backtest``: the warnings scored against the generator's planted incidents;
 - ``quality``: ``quality``, ``freshness``;
-- ``bench``, ``catalog``, ``dashboards``: the sub-command groups of those names.
+- ``bench``, ``catalog``, ``dashboards``, ``dispatch``: the sub-command groups of those names.
 """
 
 import typer
@@ -20,6 +20,7 @@ from dagster_project.cli.backtest import backtest
 from dagster_project.cli.bench import app as bench_app
 from dagster_project.cli.catalog import app as catalog_app
 from dagster_project.cli.dashboards import app as dashboards_app
+from dagster_project.cli.dispatch import app as dispatch_app
 from dagster_project.cli.live import live
 
 app = typer.Typer(
@@ -36,6 +37,7 @@ app = typer.Typer(
 app.add_typer(bench_app, name="bench")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(dashboards_app, name="dashboards")
+app.add_typer(dispatch_app, name="dispatch")
 # In this order in `cityops --help`: the daily workflow first.
 for command in (
     pipeline.generate,

@@ -73,6 +73,7 @@ def warnings(
         f"预警中 {result['open_count']} 条 · 近 {days} 天共 {len(result['warnings'])} 条"
         + (f" · 街镇 {result['street_code']}" if result["street_code"] else "")
     )
+    console.print(vital_warnings.loop_summary(result["whistle_loop"]))
     if not result["warnings"]:
         console.print("No warnings at this level. Try --min-level 蓝.")
         return
@@ -105,7 +106,9 @@ def warnings(
 def _whistle_cell(order: dict[str, Any] | None) -> str:
     if order is None:
         return ""
-    return f"{order['whistle_order_id']} {order['responsible_unit_name']} {order['status']}"
+    unit = order["handling_unit_name"] or order["responsible_unit_name"]
+    cell = f"{order['whistle_order_id']} {unit} {order['status']}"
+    return cell + (f" · 督办：{order['escalation_reason']}" if order["escalation_reason"] else "")
 
 
 def _warning_place(warning: dict[str, Any]) -> str:

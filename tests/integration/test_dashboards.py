@@ -73,7 +73,7 @@ def _inventory(client):
     return sorted(found)
 
 
-def test_up_serves_the_three_dashboards_and_every_chart_answers(superset_instance):
+def test_up_serves_the_four_dashboards_and_every_chart_answers(superset_instance):
     spec = load_spec()
     result = superset_instance.provisioned
     with superset_instance.client() as admin:
@@ -83,7 +83,7 @@ def test_up_serves_the_three_dashboards_and_every_chart_answers(superset_instanc
         # The small snapshot is built from today's dbt project, so nothing may be missing.
         assert result.missing_datasets == {}
         assert set(dashboards) == {dashboard.slug for dashboard in spec.dashboards}
-        assert len(dashboards) == 3
+        assert len(dashboards) == 4
         for dashboard in spec.dashboards:
             charts = admin.get(f"/api/v1/dashboard/{dashboards[dashboard.slug]['id']}/charts")
             assert len(charts["result"]) == len(dashboard.charts), dashboard.slug
@@ -228,13 +228,31 @@ def test_a_street_user_sees_only_its_street_in_every_dataset(superset_instance):
                 assert codes <= {street.code}, (street.username, name, codes)
 
 
+def test_the_street_desk_lists_a_streets_own_to_do_or_says_it_has_none(superset_instance):
+    target = superset_instance.target
+    chart_id = superset_instance.provisioned.chart_ids["street-desk/todo_list"]
+    seen = set()
+    for street in streets():
+        with superset_instance.client(
+            street.username, user_password(target, street.username)
+        ) as user:
+            rows = user.chart_data(chart_id)["result"][0]["data"]
+        titles = {row["title"] for row in rows}
+        # Never an empty table: the items, or the one row saying there are none.
+        assert rows, street.username
+        assert ("本街镇当前无待办" in titles) == (titles == {"本街镇当前无待办"}), street.username
+        assert {row["street_name"] for row in rows} == {street.name}, street.username
+        seen.add("本街镇当前无待办" in titles)
+    assert seen == {True, False}  # the small snapshot has streets with and without to-dos
+
+
 def test_street_users_get_neither_the_quality_dashboard_nor_sql_lab(superset_instance):
     target = superset_instance.target
     street = streets()[0]
     result = superset_instance.provisioned
     with superset_instance.client(street.username, user_password(target, street.username)) as user:
         titles = {row["slug"] for row in user.list_all("dashboard", columns=["id", "slug"])}
-        assert titles == {"city-vitals", "hotline-grid"}
+        assert titles == {"city-vitals", "hotline-grid", "street-desk"}
         with pytest.raises(SupersetError) as refused:
             user.sql(result.database_id, "select 1")
         assert refused.value.status_code in (401, 403)

@@ -438,21 +438,26 @@ def test_the_silent_water_meter_opens_a_warning_and_a_whistle_order(warehouse, c
     assert meter["devices"][0] in detail
     assert closed_at is not None and closed_at > silent_from + dt.timedelta(hours=36)
     order = connection.execute(
-        "select matter_code, responsible_unit_code, opened_at, closed_at, status "
+        "select matter_code, responsible_unit_code, opened_at, indicator_recovered_at, "
+        "closed_at, status, escalation_reason "
         "from vitals.fct_whistle_orders where warning_id = $id",
         {"id": warning_id},
     ).fetchall()
     # 橙 in the 12th silent hour (Wed 20:00–21:00, known at its end) opens the 吹哨 order for
     # the street office (派单字典 120101: 橙 within 4 hours, due Thu 01:00). Water flows again
-    # at 21:00 Thursday, the end of the last silent hour: the order closes then, 20 hours late
-    # (the warning itself clears an hour later).
+    # at 21:00 Thursday, the end of the last silent hour: the indicator has recovered then
+    # (the warning itself clears an hour later), which closes nothing. Only the disposal
+    # system's verification does, and this warehouse has no feedback: the order still waits
+    # to be received, escalated for both stages.
     assert order == [
         (
             "120101",
             "S" + street,
             silent_from + dt.timedelta(hours=12),
             silent_from + dt.timedelta(hours=36),
-            "超期办结",
+            None,
+            "待签收",
+            "超时未签收、超时未办结",
         )
     ]
     assert closed_at == silent_from + dt.timedelta(hours=37)
@@ -475,7 +480,7 @@ def test_cityops_warnings_lists_the_planted_incidents_with_their_whistle_orders(
     meter = _incident(manifest, "water_meter_silent")
     silent = [w for w in by_indicator["LIV_ELDERLY_WATER_SILENCE"] if w["area_level"] == "grid"]
     assert silent[0]["area_code"] == meter["grids"][0]
-    assert silent[0]["whistle_order"]["status"] == "超期办结"
+    assert silent[0]["whistle_order"]["status"] == "待签收"  # no disposal feedback here
     assert any(w["whistle_order"] for w in by_indicator["UTI_PONDING_DEPTH"])
     assert any(w["area_level"] == "grid" for w in by_indicator["SAF_EBIKE_ALARMS"])
     # Only 橙 and 红 by default, worst first; --street narrows to one street.
@@ -539,12 +544,14 @@ def test_open_warnings_agree_in_the_latest_state_the_orders_the_tiles_and_cityop
         if is_open and level is not None and level >= 1:
             listed[dimension] = max(listed.get(dimension, 0), level)
     assert tiles == listed
-    # A 吹哨 order is open exactly while its warning is.
+    # A 吹哨 order closes only when the disposal system verifies it, whether or not its
+    # warning has cleared: without any feedback in this warehouse, every order is open.
     orders = connection.execute(
         "select orders.is_open, events.is_open from vitals.fct_whistle_orders as orders "
         "inner join vitals.fct_warning_events as events using (warning_id)"
     ).fetchall()
-    assert orders and all(order == warning for order, warning in orders)
+    assert orders and all(order for order, _ in orders)
+    assert not all(warning for _, warning in orders)  # some warnings have cleared
     # `cityops warnings --open-only` lists the open warnings, every level.
     result = CliRunner().invoke(
         app,

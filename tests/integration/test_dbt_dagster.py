@@ -27,7 +27,7 @@ INCREMENTAL = {
     ("events", "fct_hotline_orders"),
     ("events", "fct_grid_cases"),
     ("events", "fct_device_alarms"),
-    ("events", "fct_city_events"),
+    ("events", "fct_hotline_dispatch_proposals"),
     ("things", "fct_device_readings_hourly"),
 }
 # A fact's relationship to a dimension of the foundation step.

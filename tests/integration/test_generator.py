@@ -223,19 +223,84 @@ def test_every_file_lands_by_its_rule(run):
 def test_each_alarm_is_a_file_of_its_own_and_no_batch_holds_one(run):
     landing, manifest = run
     flags = {name for name, (_, unit, _, _) in METRICS.items() if unit == "flag"}
-    alarm_files = 0
+    alarm_files = Counter()
     for path in _file(landing, manifest, r"readings_\d{12,14}(_alarm_\w+)?\.csv\.gz$"):
         rows = list(csv.reader(io.StringIO(gzip.decompress(path.read_bytes()).decode())))[1:]
         if alarm := re.fullmatch(r"readings_(\d{14})_alarm_(\w+)\.csv\.gz", path.name):
-            alarm_files += 1
             at = datetime.strptime(alarm[1], "%Y%m%d%H%M%S").strftime("%Y-%m-%d %H:%M:%S")
-            assert [(r[0], r[1] in flags, r[2], r[3]) for r in rows] == [(alarm[2], True, "1", at)]
+            ((device, metric, value, time),) = rows
+            assert (device, metric in flags, time) == (alarm[2], True, at)
+            alarm_files[value] += 1
         else:
             assert not [r for r in rows if len(r) > 1 and r[1] in flags], path.name
-    # One file per alarm event the day plans drew.
+    # One file per alarm event the day plans drew (flag 1), and one per alarm end (flag 0).
     config = Config(landing.parent, START, 3, 7, 0.02, 0.002)
-    events = [day_plan(config, day).events.values() for day in config.window]
-    assert alarm_files == sum(len(devices) for day in events for devices, _ in day) > 0
+    plans = [day_plan(config, day) for day in config.window]
+    assert alarm_files["1"] == sum(len(d) for p in plans for d, _ in p.events.values()) > 0
+    assert alarm_files["0"] == sum(len(d) for p in plans for d, _ in p.alarm_ends.values()) > 0
+    assert set(alarm_files) == {"0", "1"}
+
+
+def test_every_alarm_ends_with_its_flag_back_at_zero(run):
+    """A device reports normal again (its flag at 0) within its metric's minutes after the
+    alarm; only an alarm whose end falls after the window, or whose device drops out the next
+    day, stays without one."""
+    from demo.iot import ALARM_MINUTES, FIRE_ALARM_MINUTES
+
+    landing, _ = run
+    config = Config(landing.parent, START, 3, 7, 0.02, 0.002)
+    reg = registry(7, 0.02, START)
+    flags = {name for name, (_, unit, _, _) in METRICS.items() if unit == "flag"}
+    series: dict[tuple[str, str], list[tuple[datetime, str]]] = {}
+    for day in config.window:
+        for device, metric, value, at in _readings(landing, day.isoformat()):
+            if metric in flags:
+                series.setdefault((device, metric), []).append((datetime.fromisoformat(at), value))
+    end = datetime.combine(config.end + timedelta(days=1), datetime.min.time())
+    ended = 0
+    for (device, metric), readings in series.items():
+        readings.sort()
+        longest = FIRE_ALARM_MINUTES[1] if metric == "smoke_alarm" else ALARM_MINUTES[metric][1]
+        for (at, value), following in zip(readings, [*readings[1:], None], strict=True):
+            if value != "1":
+                continue
+            if following is None:
+                next_day = day_plan(config, at.date() + timedelta(days=1))
+                offline = not next_day.reporting[reg.ids.index(device)]
+                assert at + timedelta(minutes=longest) >= end or offline, (device, metric, at)
+                continue
+            minutes = (following[0] - at).total_seconds() / 60
+            assert following[1] == "0" and 1 <= minutes <= longest, (device, metric, at)
+            ended += 1
+    assert ended > 10
+
+
+def test_an_alarm_that_ends_after_midnight_ends_in_the_next_days_files():
+    """At scale 1.0 over four days (day plans only): each alarm's end is planned on the day it
+    falls on, the alarm's day or the next, at most four hours later; late-evening alarms of
+    elevators cross midnight. Only a device that drops out the next day may send none."""
+    from demo.iot import EPOCH
+
+    config = Config(Path("unused"), START, days=4, seed=7, scale=1.0, fault_rate=0.0)
+    plans = {day: day_plan(config, day) for day in config.window}
+    crossed = 0
+    for day in config.window[:-1]:
+        following = day + timedelta(days=1)
+        midnight = int((datetime.combine(following, datetime.min.time()) - EPOCH).total_seconds())
+        for metric, (devices, times) in plans[day].events.items():
+            ends = {
+                (device, at)
+                for other in (day, following)
+                for device, at in zip(*plans[other].alarm_ends[metric], strict=True)
+            }
+            for device, at in zip(devices.tolist(), times.tolist(), strict=True):
+                found = min((t for d, t in ends if d == device and t > at), default=None)
+                if found is None:
+                    assert not plans[following].reporting[device], (metric, device, at)
+                    continue
+                assert found - at <= 4 * 3600, (metric, device, at)
+                crossed += found >= midnight
+    assert crossed > 0
 
 
 def _lake_rows(home: Paths, table: str, day: date) -> tuple[list[tuple], list[tuple]]:
@@ -436,7 +501,7 @@ def test_heat_wave_festival_and_ebike_cluster_are_in_the_data(run):
     alarms = [
         r
         for r in _readings(landing, ebike["start"][:10])
-        if r[1] == "overcurrent_alarm" and r[0] in ebike["devices"]
+        if r[1] == "overcurrent_alarm" and r[2] == "1" and r[0] in ebike["devices"]
     ]
     assert len(alarms) >= 12 and len({r[0] for r in alarms}) >= 6
     currents = {

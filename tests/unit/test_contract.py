@@ -58,7 +58,7 @@ def test_key_fields_are_required(contract):
 
 
 def test_every_table_has_one_contract_and_a_unique_name():
-    assert len(BY_TABLE) == len(CONTRACTS) == 9
+    assert len(BY_TABLE) == len(CONTRACTS) == 10
 
 
 def test_contract_rejects_an_unknown_delivery_kind():

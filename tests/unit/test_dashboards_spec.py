@@ -71,13 +71,14 @@ def rendered():
     return spec, bundle.render(spec, _catalog(spec), SERVING_URI, LIVE_URI)
 
 
-def test_the_spec_has_three_dashboards_with_chinese_titles():
+def test_the_spec_has_four_dashboards_with_chinese_titles():
     spec = load_spec()
     titles = {d.slug: d.title for d in spec.dashboards}
     assert titles == {
         "city-vitals": "城市运行生命体征",
         "hotline-grid": "12345 热线与网格运行",
         "quality-catalogue": "数据质量与资源目录",
+        "street-desk": "街镇工作台",
     }
 
 

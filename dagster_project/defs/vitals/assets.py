@@ -11,6 +11,7 @@ import dagster as dg
 from dagster_project.defs.ingestion.resources import CityopsHome
 from dagster_project.defs.serving.assets import SNAPSHOT_KEY
 from serving import serving_path
+from vitals.dispatch import send_orders
 from vitals.notify import load_config, notify
 from vitals.warnings import connect, recent_notices
 
@@ -55,4 +56,32 @@ def warning_notifications(
     )
 
 
-defs = dg.Definitions(assets=[warning_notifications])
+@dg.asset(
+    key=["vitals", "whistle_dispatch"],
+    deps=[SNAPSHOT_KEY],
+    group_name="vitals",
+    kinds={"python"},
+    description=(
+        "吹哨派单: every 数字吹哨 order of the published snapshot not yet sent is written to the "
+        "disposal system's outbox ($CITYOPS_HOME/dispatch/outbox, one JSON file per order, "
+        "never rewritten); the system acknowledges each in dispatch/acks."
+    ),
+)
+def whistle_dispatch(
+    context: dg.AssetExecutionContext, cityops: CityopsHome
+) -> dg.MaterializeResult:
+    """Send the new 吹哨 orders to the disposal system's outbox."""
+    home = cityops.paths()
+    report = send_orders(home, serving_path(home))
+    context.log.info(report.summary())
+    return dg.MaterializeResult(
+        metadata={
+            "new": report.new,
+            "sent": report.sent,
+            "acknowledged": report.acknowledged,
+            "waiting": report.waiting,
+        }
+    )
+
+
+defs = dg.Definitions(assets=[warning_notifications, whistle_dispatch])

@@ -1,0 +1,16 @@
+{#- 数字吹哨闭环考核月表: the loop's measures by opening month, street and responsible unit. -#}
+with
+
+fct_whistle_orders as (
+
+    select * from {{ ref('fct_whistle_orders') }}
+
+),
+
+final as (
+
+    {{ whistle_loop_measures('month') }}
+
+)
+
+select * from final
