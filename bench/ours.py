@@ -61,7 +61,8 @@ def ingest_days(home: Paths, days: Iterable[dt.date], journal: Path) -> list[dic
         tables = {}
         for contract in CONTRACTS:
             log = read_log(home, contract.table, day)
-            if log is None:
+            # A quiet event feed's day without a file (the 吹哨 feedback) reads nothing.
+            if log is None or not log["files"]:
                 continue
             tables[contract.table] = {
                 "status": log["status"],

@@ -7,6 +7,7 @@ naming the file and the field of every problem it finds, before anything reaches
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
@@ -393,6 +394,11 @@ def load_spec(folder: Path = SPEC_DIR) -> Spec:
     slugs = [dashboard.slug for dashboard in dashboards]
     if len(set(slugs)) != len(slugs):
         problems.append(f"dashboard slugs are not unique: {slugs}")
+    # A title names one chart in Superset's lists (and the provisioning inventory).
+    titles = Counter(chart.title for dashboard in dashboards for chart in dashboard.charts.values())
+    problems += [
+        f"chart title used more than once: {title}" for title, n in titles.items() if n > 1
+    ]
     if problems or database is None:
         raise SpecError("Invalid dashboards spec:\n  - " + "\n  - ".join(problems))
     return Spec(

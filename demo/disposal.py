@@ -8,7 +8,8 @@ unit would take under ``landing/disposal/<day>/feedback_YYYYMMDD.csv``
 data; later steps have not happened yet, so those orders are still open.
 
 The behaviour is drawn per order from the seed and the order's number (the same outbox gives
-the same files): most orders are received within the level's limit, some late, some never;
+the same files), and each unit has its own pace (a factor on its delays, drawn from the seed
+and the unit's code): most orders are received within the level's limit, some late, some never;
 some are returned (退单) and re-dispatched to a co-unit; most are handled before their
 deadline, some after; the 城运中心 (D15) verifies, and fails about one in seven the first time.
 Delays are illustrative (assumption), not measured.
@@ -101,8 +102,18 @@ def _minutes(value: float) -> dt.timedelta:
     return dt.timedelta(minutes=value)
 
 
-def order_steps(order: dict[str, Any], rng: random.Random, limits: dict[int, int]) -> list[Step]:
-    """Every step the units take on one order, in time order, however far in the future."""
+def unit_pace(seed: int, unit_code: str) -> float:
+    """A unit's factor on its delays: some units are quicker than others, every time."""
+    return py_rng(seed, "disposal-unit", unit_code).uniform(0.6, 1.6)
+
+
+def order_steps(
+    order: dict[str, Any], rng: random.Random, limits: dict[int, int], pace: float = 1.0
+) -> list[Step]:
+    """Every step the units take on one order, in time order, however far in the future.
+
+    ``pace`` stretches the responsible unit's receipt and return delays (:func:`unit_pace`).
+    """
     order_id = order["whistle_order_id"]
     opened = dt.datetime.fromisoformat(order["opened_at"])
     due = dt.datetime.fromisoformat(order["due_at"])
@@ -113,10 +124,11 @@ def order_steps(order: dict[str, Any], rng: random.Random, limits: dict[int, int
         return []
     limit = limits.get(int(order["opened_level"]), 60)
     late = rng.random() < LATE_RECEIPT
-    at = opened + _minutes(limit * (rng.uniform(1.2, 4.0) if late else rng.uniform(0.1, 0.9)))
+    share = rng.uniform(1.2, 4.0) if late else min(0.95, rng.uniform(0.1, 0.9) * pace)
+    at = opened + _minutes(limit * share)
     steps = [Step(order_id, RECEIVED, at, unit)]
     if rng.random() < RETURNED_SHARE:
-        at += _minutes(rng.uniform(10, 60))
+        at += _minutes(rng.uniform(10, 60) * pace)
         steps.append(Step(order_id, RETURNED, at, unit, reason=rng.choice(RETURN_REASONS)))
         co_units = [c for c in (order.get("co_unit_codes") or "").split("|") if c]
         street_unit = f"S{order['street_code']}"
@@ -161,7 +173,9 @@ def simulate(home: Paths, seed: int = 7) -> dict[str, int]:
             continue
         acknowledge(home, order["whistle_order_id"], opened)
         counts["orders"] += 1
-        steps = order_steps(order, py_rng(seed, "disposal", order["whistle_order_id"]), limits)
+        rng = py_rng(seed, "disposal", order["whistle_order_id"])
+        pace = unit_pace(seed, order["responsible_unit_code"])
+        steps = order_steps(order, rng, limits, pace)
         for number, step in enumerate(steps, start=1):
             if step.at < end:
                 by_day[step.at.date()].append((f"{step.order_id}-{number:02d}", step))

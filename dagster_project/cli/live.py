@@ -148,6 +148,8 @@ def _print_cycle(record: CycleRecord) -> None:
         parts.append(f"自 {record.span[1][5:16].replace('T', ' ')} 起评估")
     if record.new_notices:
         parts.append(f"[bold]新预警步骤 {len(record.new_notices)}[/bold]")
+    if record.dispatched:
+        parts.append(f"[bold]派发吹哨工单 {record.dispatched}[/bold]")
     console.print(" · ".join(parts))
 
 

@@ -89,6 +89,21 @@ latest as (
 
 ),
 
+first_dispatches as (
+
+    -- The unit of the first dispatch, where a delivered version shows it before any 改派 (a
+    -- 退单 and 改派 on the dispatch day hide it; then the rule's unit stands in for it).
+    select
+        versions.order_id,
+        arg_min(dim_departments.department_code, versions.updated_at) as first_unit_code
+    from versions
+    inner join dim_departments
+        on versions.handling_unit_name = dim_departments.department_name
+    where versions.dispatched_at is not null and versions.redispatched_at is null
+    group by versions.order_id
+
+),
+
 with_rules as (
 
     select
@@ -98,14 +113,19 @@ with_rules as (
         dispatch_rules.rule_id as dispatch_rule_id,
         dispatch_rules.time_limit_workdays,
         dispatch_rules.dispatch_level,
-        -- The first dispatch follows the rule; S00 means the order's own street office.
-        case
-            when dispatch_rules.primary_unit_code = 'S00' then 'S' || latest.street_code
-            else dispatch_rules.primary_unit_code
-        end as initial_unit_code,
+        -- The unit first dispatched to, else the rule's (S00: the order's street office).
+        coalesce(
+            first_dispatches.first_unit_code,
+            case
+                when dispatch_rules.primary_unit_code = 'S00' then 'S' || latest.street_code
+                else dispatch_rules.primary_unit_code
+            end
+        ) as initial_unit_code,
         coalesce(latest.redispatched_at, latest.dispatched_at) as effective_dispatched_at
 
     from latest
+    left join first_dispatches
+        on latest.order_id = first_dispatches.order_id
     left join hotline_matters
         on latest.matter_code = hotline_matters.matter_code
     left join dispatch_rules
