@@ -66,6 +66,10 @@ FEATURE_FLAGS = {
 DATA_CACHE_CONFIG = {"CACHE_TYPE": "NullCache"}
 CACHE_CONFIG = {"CACHE_TYPE": "NullCache"}
 
+# No telemetry: Superset's pages would otherwise load Scarf's analytics pixel from the
+# internet; a city-operations network has no internet, and nothing leaves it.
+SCARF_ANALYTICS = False
+
 # Local single-host service on 127.0.0.1: no HTTPS, so no secure-only cookies.
 SESSION_COOKIE_SECURE = False
 SESSION_COOKIE_SAMESITE = "Lax"

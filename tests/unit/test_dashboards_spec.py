@@ -224,3 +224,20 @@ def test_rison_quotes_what_it_must():
         "(filters:!((col:name,opr:eq,value:'领导')),page:0)"
     )
     assert _rison("it's") == "'it!'s'"
+
+
+def test_superset_sends_no_telemetry():
+    import ast
+
+    from dashboards.settings import CONFIG
+
+    tree = ast.parse(CONFIG.read_text(encoding="utf-8"))
+    settings = {
+        target.id: node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    assert isinstance(settings.get("SCARF_ANALYTICS"), ast.Constant)
+    assert settings["SCARF_ANALYTICS"].value is False
