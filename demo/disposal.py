@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import random
 from collections import defaultdict
 from dataclasses import dataclass
@@ -89,7 +90,9 @@ def data_end(home: Paths) -> dt.datetime:
     return dt.datetime.combine(max(days) + dt.timedelta(days=1), dt.time())
 
 
+@functools.cache
 def _unit_names() -> dict[str, str]:
+    """Unit code → name: the departments and the street offices (reference data, read once)."""
     names = {
         row["department_code"]: row["department_name"] for row in reference.load("departments")
     }

@@ -1,8 +1,7 @@
 {#-
     Routing through the 派单字典 (seed dispatch_rules, SCD-2): which rule version is in force,
     and which unit its primary unit code names. Shared by every model that routes an order
-    by the dictionary (fct_hotline_dispatch_proposals; fct_hotline_orders and
-    fct_whistle_orders spell the same logic out).
+    by the dictionary: fct_hotline_orders, fct_hotline_dispatch_proposals, fct_whistle_orders.
 -#}
 
 {#- Join condition: `rules` (the dispatch_rules relation or its alias) is the rule of

@@ -1,5 +1,5 @@
 {#-
-    自动化派单建议 (issue 26, point 6): for every 12345 order, the unit and deadline the 派单字典
+    自动化派单建议: for every 12345 order, the unit and deadline the 派单字典
     proposes from its matter and street, beside what its first dispatch actually did.
 
     - The proposal: the rule of the order's matter in force on the day of `proposal_basis_at`

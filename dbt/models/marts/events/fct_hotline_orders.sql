@@ -116,10 +116,7 @@ with_rules as (
         -- The unit first dispatched to, else the rule's (S00: the order's street office).
         coalesce(
             first_dispatches.first_unit_code,
-            case
-                when dispatch_rules.primary_unit_code = 'S00' then 'S' || latest.street_code
-                else dispatch_rules.primary_unit_code
-            end
+            {{ dispatch_unit_code('dispatch_rules.primary_unit_code', 'latest.street_code') }}
         ) as initial_unit_code,
         coalesce(latest.redispatched_at, latest.dispatched_at) as effective_dispatched_at
 
@@ -129,13 +126,7 @@ with_rules as (
     left join hotline_matters
         on latest.matter_code = hotline_matters.matter_code
     left join dispatch_rules
-        on
-            latest.matter_code = dispatch_rules.matter_code
-            and cast(latest.dispatched_at as date) >= dispatch_rules.valid_from
-            and (
-                dispatch_rules.valid_to is null
-                or cast(latest.dispatched_at as date) < dispatch_rules.valid_to
-            )
+        on {{ dispatch_rule_in_force('dispatch_rules', 'latest.matter_code', 'latest.dispatched_at') }}
 
 ),
 

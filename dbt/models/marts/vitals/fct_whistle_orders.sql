@@ -137,16 +137,11 @@ routed as (
             else dispatch_rules.orange_limit_hours
         end as time_limit_hours,
         dispatch_rules.co_unit_codes,
-        case
-            when dispatch_rules.primary_unit_code = 'S00' then 'S' || whistles.street_code
-            else dispatch_rules.primary_unit_code
-        end as responsible_unit_code
+        {{ dispatch_unit_code('dispatch_rules.primary_unit_code', 'whistles.street_code') }}
+            as responsible_unit_code
     from whistles
     left join dispatch_rules
-        on
-            whistles.whistle_matter_code = dispatch_rules.matter_code
-            and cast(whistles.known_at as date) >= dispatch_rules.valid_from
-            and (dispatch_rules.valid_to is null or cast(whistles.known_at as date) < dispatch_rules.valid_to)
+        on {{ dispatch_rule_in_force('dispatch_rules', 'whistles.whistle_matter_code', 'whistles.known_at') }}
 
 ),
 
