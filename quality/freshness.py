@@ -18,6 +18,17 @@ nightly platform exports, office-hours reports from other bureaus), to be confir
 district's data owners. Severity is WARN except for the two
 feeds behind the hourly vital signs (see ``reason``); the checks never block, because a
 missing partition already blocks the build through the volume check.
+
+Two clocks. The SLAs are promises in real time, so the checks judge them against the wall
+clock, and that verdict stands: when every feed stops, only the wall clock sees it. Data
+replayed from the past (the July 2024 demo) is therefore always late by the wall clock,
+which says nothing about its sources. Beside that verdict, :func:`data_clock` reads the
+data's own time: the end of the newest delivery day any table has in the lake. Judged at
+that moment, a table is *behind the data* when it lacks a partition the other feeds make
+due: one feed lagging the rest, in a replay as in production. Every deadline falls after
+midnight on D+1, so at the end of day D the day before is due from every table
+(``dbt/models/marts/quality/fct_source_freshness.sql`` applies the same rule; a unit test
+keeps the SLAs so). The dashboard shows both (数据时效滞后：按系统时间判断, and 相对最新交付日).
 """
 
 from __future__ import annotations
@@ -220,6 +231,10 @@ class FreshnessStatus:
     is_overdue: bool
     overdue_since: dt.datetime | None
     overdue_seconds: float | None
+    # Judged at the data's own time (:func:`data_clock`) instead of ``now``; None without data.
+    data_now: dt.datetime | None = None
+    expected_by_data: dt.date | None = None
+    is_behind_data: bool | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready fields (dates ISO, times ISO with +08:00)."""
@@ -242,6 +257,11 @@ class FreshnessStatus:
             "is_overdue": self.is_overdue,
             "overdue_since": self.overdue_since.isoformat() if self.overdue_since else None,
             "overdue_seconds": self.overdue_seconds,
+            "data_now": self.data_now.isoformat(timespec="seconds") if self.data_now else None,
+            "expected_partition_by_data": self.expected_by_data.isoformat()
+            if self.expected_by_data
+            else None,
+            "is_behind_data": self.is_behind_data,
         }
 
 
@@ -259,19 +279,34 @@ def ingested_days(paths: Paths, table: str) -> set[dt.date]:
     return days
 
 
+def data_clock(ingested: Iterable[Iterable[dt.date]]) -> dt.datetime | None:
+    """The data's own "now": the end of the newest delivery day any table has ingested.
+
+    ``ingested`` holds each table's ingested partitions. That day's partition is in the lake,
+    so its day is over, whatever the wall clock says; None when nothing was ingested.
+    """
+    newest = max((day for days in ingested for day in days), default=None)
+    if newest is None:
+        return None
+    return dt.datetime.combine(newest + dt.timedelta(days=1), dt.time(0), tzinfo=SHANGHAI)
+
+
 def table_freshness(
     sla: FreshnessSla,
     ingested: set[dt.date],
     now: dt.datetime,
     latest_delivered: dt.date | None = None,
+    data_now: dt.datetime | None = None,
 ) -> FreshnessStatus:
     """Freshness of one table from the set of its ingested partitions.
 
     Overdue means the expected partition is missing (as in Dagster's check; older gaps are
     the volume check's). It has been overdue since the deadline of the partition after the
     newest one ingested before the expected day; with nothing ingested before that day there
-    is no such time (``overdue_since`` is None).
+    is no such time (``overdue_since`` is None). With ``data_now`` (:func:`data_clock`) the
+    same rule is also applied at the data's own time: ``is_behind_data``.
     """
+    expected_by_data = sla.expected_partition(data_now) if data_now is not None else None
     now = _aware(now).astimezone(SHANGHAI)
     expected = sla.expected_partition(now)
     is_overdue = expected not in ingested
@@ -290,22 +325,31 @@ def table_freshness(
         is_overdue=is_overdue,
         overdue_since=overdue_since,
         overdue_seconds=overdue_seconds,
+        data_now=data_now.astimezone(SHANGHAI) if data_now is not None else None,
+        expected_by_data=expected_by_data,
+        is_behind_data=expected_by_data not in ingested if expected_by_data else None,
     )
 
 
 def freshness_status(
     paths: Paths, now: dt.datetime, slas: Sequence[FreshnessSla] = SLAS
 ) -> list[FreshnessStatus]:
-    """Every table's freshness at ``now`` from the ingestion accounting and landing folders."""
+    """Every table's freshness at ``now`` (and at the data's own time, :func:`data_clock`).
+
+    From the ingestion accounting and the landing folders.
+    """
+    ingested = {sla.table: ingested_days(paths, sla.table) for sla in slas}
+    data_now = data_clock(ingested.values())
     rows = []
     for sla in slas:
         delivered = landing_days(paths, BY_TABLE[sla.table])
         rows.append(
             table_freshness(
                 sla,
-                ingested_days(paths, sla.table),
+                ingested[sla.table],
                 now,
                 latest_delivered=max(delivered) if delivered else None,
+                data_now=data_now,
             )
         )
     return rows

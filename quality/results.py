@@ -37,6 +37,13 @@ A failed evaluation **blocks** when its severity is ERROR and the check is block
 that did not say whether it blocks is taken to block (dbt tests at severity error stop the
 build whether or not Dagster calls them blocking).
 
+Two classes of check (:func:`check_class`), because they fail for different reasons. *Data
+checks* (volume, dbt tests, Great Expectations, delivery faults) judge what was delivered:
+a failure is a failure (检查失败). *Timeliness checks* (freshness) judge when it arrived,
+against the wall clock: data replayed from the past, like the July 2024 demo, is late by it
+whatever its quality, so a failure is a lag (时效滞后), counted apart from the data checks'
+pass rate. The quality mart (``fct_check_results``) classifies the same way.
+
 Quarantine counts come from the ingestion accounting records, read by
 :func:`ingestion.status.partition_status` (what ``cityops status`` shows), not from here.
 """
@@ -63,6 +70,13 @@ from quality.volume import ERROR, WARN
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SEVERITIES = (ERROR, WARN)
 ENGINES = ("volume", "gx", "faults", "freshness", "dbt", "other")
+# Engines whose checks judge arrival against the wall clock (the rest judge the data).
+WALL_CLOCK_ENGINES = frozenset({"freshness"})
+DATA_CHECKS = "data"
+TIMELINESS_CHECKS = "timeliness"
+CHECK_CLASSES = (DATA_CHECKS, TIMELINESS_CHECKS)
+# The outcome of an evaluation: passed, failed (a data check) or late (a timeliness check).
+PASSED, FAILED, LATE = "passed", "failed", "late"
 ASSET_SCOPE = "asset"
 PARTITION_SCOPE = "partition"
 SCOPES = (ASSET_SCOPE, PARTITION_SCOPE)
@@ -157,6 +171,11 @@ class CheckResult:
         """Failed at severity ERROR, and the check blocks (or did not say it does not)."""
         return is_blocking_failure(self.passed, self.severity, self.is_blocking)
 
+    @property
+    def check_class(self) -> str:
+        """See :func:`check_class`."""
+        return check_class(self.engine)
+
     def days(self) -> list[dt.date]:
         """Every delivery day the evaluation covers."""
         if self.partition_start is None or self.partition_end is None:
@@ -178,6 +197,18 @@ class CheckResult:
 def is_blocking_failure(passed: bool, severity: str, is_blocking: bool | None) -> bool:
     """A failure that stops the build: severity ERROR on a check not declared non-blocking."""
     return not passed and severity == ERROR and is_blocking is not False
+
+
+def check_class(engine: str) -> str:
+    """``timeliness`` for an engine that judges arrival against the wall clock, else ``data``."""
+    return TIMELINESS_CHECKS if engine in WALL_CLOCK_ENGINES else DATA_CHECKS
+
+
+def outcome(engine: str, passed: bool) -> str:
+    """``passed``; else ``late`` for a timeliness check and ``failed`` for a data check."""
+    if passed:
+        return PASSED
+    return LATE if check_class(engine) == TIMELINESS_CHECKS else FAILED
 
 
 def infer_engine(check_name: str, metadata: Mapping[str, Any]) -> str:
@@ -402,6 +433,11 @@ class LatestResult:
             failure.is_blocking_failure for failure in self.open_failures
         )
 
+    @property
+    def outcome(self) -> str:
+        """``passed``, ``failed`` (a data check) or ``late`` (a timeliness check)."""
+        return outcome(self.result.engine, self.passed)
+
 
 LATEST_SQL = """
 with
@@ -506,12 +542,16 @@ def blocking_failures(results: Iterable[LatestResult]) -> list[LatestResult]:
 
 
 def summary(results: Sequence[LatestResult]) -> dict[str, Any]:
-    """Counts for the summary line: passed, failed, blocking failures (named)."""
+    """Counts for the summary line: passed, failed (of which late), blocking failures (named).
+
+    ``late`` counts the timeliness checks among the failed: late against the wall clock.
+    """
     blocking = blocking_failures(results)
     return {
         "checks": len(results),
         "passed": sum(result.passed for result in results),
         "failed": sum(not result.passed for result in results),
+        "late": sum(result.outcome == LATE for result in results),
         "blocking_failed": len(blocking),
         "blocking_failures": [
             f"{result.result.asset_key}:{result.result.check_name}" for result in blocking
@@ -620,6 +660,8 @@ def as_json_ready(results: Sequence[LatestResult]) -> list[dict[str, Any]]:
             severity=latest_result.severity,
             newest_evaluation_passed=latest_result.result.passed,
             is_blocking_failure=latest_result.is_blocking_failure,
+            check_class=latest_result.result.check_class,
+            outcome=latest_result.outcome,
             open_failures=[
                 {
                     "day": failure.day.isoformat(),

@@ -113,6 +113,10 @@ def test_check_results_are_collected_shown_and_modelled(lake_copy, tmp_path):
     payload = json.loads(after.stdout)
     assert after.exit_code == 1
     assert payload["summary"]["blocking_failures"] == [f"raw/iot_readings:{VOLUME}"]
+    # July 2024 judged by today's wall clock: every freshness check is late, not failed.
+    assert payload["summary"]["late"] == len(CONTRACTS)
+    freshness_results = [r for r in payload["results"] if r["engine"] == "freshness"]
+    assert {(r["check_class"], r["outcome"]) for r in freshness_results} == {("timeliness", "late")}
     failure = next(
         r for r in payload["results"]
         if r["asset_key"] == "raw/iot_readings" and r["check_name"] == VOLUME
@@ -151,12 +155,39 @@ def test_check_results_are_collected_shown_and_modelled(lake_copy, tmp_path):
                 "group by table_name"
             ).fetchall()
         )
+        outcomes = con.execute(
+            "select check_class, outcome, count(*) from quality.fct_check_results "
+            "group by all order by all"
+        ).fetchall()
+        sources = con.execute(
+            "select table_name, newest_partition_date, data_status_name, wall_clock_status_name "
+            "from quality.fct_source_freshness order by table_name"
+        ).fetchall()
+        as_of = con.execute(
+            "select is_demo, data_as_of_date, sources_late_by_wall_clock, data_note "
+            "from quality.fct_data_as_of"
+        ).fetchall()
     assert facts == (
         len(stored),
         sum(not r.passed for r in stored),
         sum(r.is_blocking_failure for r in stored),
     )
     assert silent_day == [(1, 1, "ERROR", False)]
+    # Freshness failures are lags (时效滞后), the rest are data checks that passed or failed.
+    freshness = sum(r.engine == "freshness" for r in stored)
+    assert ("timeliness", "late", freshness) in outcomes
+    assert {(c, o) for c, o, _ in outcomes} <= {
+        ("data", "passed"),
+        ("data", "failed"),
+        ("timeliness", "late"),
+    }
+    # Every table delivered up to 07-04 (the silent feed's empty partition included): on time
+    # by the data's own newest day, late by the wall clock; the generator's manifest says demo.
+    tables = sorted(contract.table for contract in CONTRACTS)
+    assert sources == [(table, dt.date(2024, 7, 4), "按时", "时效滞后") for table in tables]
+    [(is_demo, as_of_date, late_sources, note)] = as_of
+    assert (is_demo, as_of_date, late_sources) == (True, dt.date(2024, 7, 4), len(tables))
+    assert note.startswith("演示数据：数据截至 2024-07-04。") and "均为滞后" in note
     logs = [
         read_log(home, contract.table, dt.date(2024, 7, day))
         for contract in CONTRACTS

@@ -11,6 +11,7 @@ from quality.freshness import (
     SLAS,
     FreshnessSla,
     SlaError,
+    data_clock,
     format_overdue,
     table_freshness,
     validate_slas,
@@ -133,3 +134,45 @@ def test_a_table_never_ingested_is_overdue_without_a_since():
     assert (status.latest, status.overdue_since, status.overdue_seconds) == (None, None, None)
     assert status.as_dict()["latest_partition"] is None
     assert format_overdue(None) == "—"
+
+
+def test_the_data_clock_is_the_end_of_the_newest_delivery_day_of_any_table():
+    # Two tables: the newest day either has is 07-30, so the data's time is 07-31 00:00.
+    ingested = [{dt.date(2024, 7, 29), dt.date(2024, 7, 30)}, {dt.date(2024, 7, 28)}]
+    assert data_clock(ingested) == _beijing(2024, 7, 31, 0, 0)
+    assert data_clock([set(), set()]) is None
+    assert data_clock([]) is None
+
+
+def test_at_the_data_clock_every_sla_expects_the_day_before_the_newest():
+    # fct_source_freshness applies this rule in SQL (behind = newest partition older than
+    # the day before the data's as-of): it holds while every deadline is after midnight.
+    newest = dt.date(2024, 7, 30)
+    now = data_clock([{newest}])
+    assert {sla.expected_partition(now) for sla in SLAS} == {dt.date(2024, 7, 29)}
+
+
+def test_replayed_data_is_overdue_by_the_wall_clock_but_not_behind_the_data():
+    # The July 2024 demo judged in December 2026: the sensors' 07-30 is there, so by the
+    # data's own time (07-31 00:00, 07-29 due) it is on time; by the wall clock it is not.
+    days = {dt.date(2024, 7, 29), dt.date(2024, 7, 30)}
+    status = table_freshness(
+        SENSORS, days, _beijing(2026, 12, 8, 9, 0), data_now=data_clock([days])
+    )
+    assert status.is_overdue and status.expected == dt.date(2026, 12, 7)
+    assert (status.expected_by_data, status.is_behind_data) == (dt.date(2024, 7, 29), False)
+    assert status.as_dict()["expected_partition_by_data"] == "2024-07-29"
+    assert status.as_dict()["data_now"] == "2024-07-31T00:00:00+08:00"
+
+
+def test_a_feed_lagging_the_others_is_behind_the_data():
+    # Others delivered up to 07-30; the hotline's newest is 07-28, so 07-29 is missing.
+    others = {dt.date(2024, 7, 30)}
+    hotline = {dt.date(2024, 7, 27), dt.date(2024, 7, 28)}
+    status = table_freshness(
+        HOTLINE, hotline, _beijing(2024, 7, 31, 7, 0), data_now=data_clock([others, hotline])
+    )
+    assert status.is_behind_data and status.expected_by_data == dt.date(2024, 7, 29)
+    # Without a data clock nothing is said about it.
+    plain = table_freshness(HOTLINE, hotline, _beijing(2024, 7, 31, 7, 0))
+    assert (plain.is_behind_data, plain.as_dict()["is_behind_data"]) == (None, None)

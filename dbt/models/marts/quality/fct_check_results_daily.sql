@@ -4,6 +4,8 @@
     The day is the delivery day an evaluation is about: an evaluation over a backfill range
     counts on every day of the range (its outcome is the range's, `range_evaluation_count`
     says how many such there were); one outside any partition counts on the day it ran.
+    Each row carries its check's class (fct_check_results): the dashboard's pass rate counts
+    the data checks, and a failed timeliness check is a lag (时效滞后), not a failure.
 -#}
 with
 
@@ -70,6 +72,9 @@ final as (
         newest.source_table,
         daily.check_name,
         newest.engine,
+        newest.engine_name,
+        newest.check_class,
+        newest.check_class_name,
         newest.check_scope,
         daily.evaluation_count,
         daily.passed_count,
@@ -78,6 +83,8 @@ final as (
         daily.range_evaluation_count,
         daily.worst_severity,
         newest.is_passed as is_latest_passed,
+        newest.outcome as latest_outcome,
+        newest.outcome_name as latest_outcome_name,
         newest.severity as latest_severity,
         newest.is_blocking_failure as is_latest_blocking_failure,
         newest.description as latest_description,
