@@ -10,10 +10,10 @@ rolls the grades up to the resource (就高从严) and validates the result; it 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from catalog.config import (
     CODE,
@@ -39,8 +39,10 @@ from catalog.standard import (
     UPDATE_CYCLES,
     grade_rank,
     highest,
+    is_format_type,
     type_letter,
 )
+from catalog.text import chinese_name, chinese_text, text_problem
 from serving import UNPUBLISHED_SCHEMAS
 
 RESOURCE_TYPES = ("model", "seed", "snapshot")
@@ -57,6 +59,8 @@ REQUIRED_KEYS = (
     "format",
 )
 KEYED_HASH_TEST = "is_keyed_hash"
+# The catalogue's dates are Beijing time, as the data's own timestamps are.
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 def is_published(node: ManifestNode) -> bool:
@@ -69,18 +73,14 @@ def published_nodes(manifest: Manifest) -> list[ManifestNode]:
     return [node for node in manifest.relations(RESOURCE_TYPES) if is_published(node)]
 
 
-_NAME_END = re.compile(r"—|\s\(|\(|\.\s|\.$|。")
-
-
-def chinese_name(description: str) -> str:
-    """The Chinese name a description starts with.
-
-    ``来电人（假名化）— everyone …`` gives 来电人（假名化）;
-    ``受理时间 (Beijing time).`` gives 受理时间.
-    """
-    text = " ".join(description.split())
-    match = _NAME_END.search(text)
-    return (text[: match.start()] if match else text).strip().rstrip(".。 ")
+def beijing_date(stamp: str) -> str:
+    """The Beijing date of an ISO timestamp (a snapshot's publication), or "" without one."""
+    if not stamp:
+        return ""
+    moment = dt.datetime.fromisoformat(stamp)
+    if moment.tzinfo is None:
+        return moment.date().isoformat()
+    return moment.astimezone(BEIJING).date().isoformat()
 
 
 def provider_codes() -> dict[str, str]:
@@ -340,6 +340,10 @@ class _Builder:
             self.problems.append(
                 f"catalogue.yml models.{name}: no published model or seed of that name"
             )
+        for name in sorted(set(self.config.abstracts) - names):
+            self.problems.append(
+                f"catalogue.yml abstracts.{name}: no published model or seed of that name"
+            )
         for key in sorted(self.config.columns):
             model, _, column = key.partition(".")
             match = next((node for node in self.nodes if node.name == model), None)
@@ -389,7 +393,7 @@ class _Builder:
                 return "一般4", f"明文个人信息：{evidence.detail}"
             rule = self.config.personal[evidence.kind]
             label = PERSONAL_LABELS[evidence.kind]
-            return rule.grade, f"{label}：{evidence.detail}；{rule.basis}（💡 项目规则）"
+            return rule.grade, f"{label}：{evidence.detail}；{rule.basis}（项目规则）"
         if dataset.personal == "无":
             return dataset.declared, f"非个人信息，按数据集定级（{dataset.declared_from}）"
         baseline = min(self.config.non_personal_grade, dataset.declared, key=grade_rank)
@@ -440,7 +444,8 @@ class _Builder:
                     length=length,
                     grade=grade,
                     grade_reason=reason,
-                    description=description,
+                    # The Chinese part only: the officer's catalogue is Chinese.
+                    description=chinese_text(description, self.config.phrases),
                     database_type=column.type,
                 )
             )
@@ -511,7 +516,7 @@ class _Builder:
             table=where,
             provider=provider,
             provider_code=self.providers.get(provider, ""),
-            abstract=" ".join(node.description.split()),
+            abstract=self.abstract(node),
             format_class=str(fmt.get("class") or ""),
             format_type=str(fmt.get("type") or ""),
             share_type=share_type,
@@ -530,6 +535,18 @@ class _Builder:
             source_department=resolve.get("source_department"),
             items=tuple(items),
         )
+
+    def abstract(self, node: ManifestNode) -> str:
+        """信息资源摘要: catalogue.yml ``abstracts``, else the Chinese part of the description."""
+        written = self.config.abstracts.get(node.name)
+        if written:
+            return written
+        derived = chinese_text(node.description, self.config.phrases)
+        self.warnings.append(
+            f"{node.relation}: no Chinese 摘要 in catalogue.yml abstracts.{node.name}; the "
+            f"摘要 is the Chinese part of the dbt description only ({derived or 'empty'})"
+        )
+        return derived
 
     def related_codes(self, node: ManifestNode) -> tuple[str, ...]:
         """关联资源代码: the codes of the published resources it is built from (dbt lineage)."""
@@ -605,7 +622,10 @@ def build_catalogue(
         publisher_code=builder.providers.get(config.publisher, ""),
         base_iri=config.base_iri,
         namespace=config.namespace,
-        data_as_of=warehouse.generated_at or manifest.generated_at,
+        # The snapshot's publication day (Beijing), and the data's own as-of time: never the
+        # clock of the export.
+        published_date=beijing_date(warehouse.generated_at or manifest.generated_at),
+        data_as_of=warehouse.data_as_of,
         resources=tuple(sorted(resources, key=lambda r: (r.code or "~", r.table))),
         warnings=tuple(builder.warnings),
     )
@@ -690,8 +710,16 @@ def _resource_problems(
         if not value:
             problems.append(f"{where}: {label} is missing")
     check(resource.format_class, FORMATS, "格式分类")
-    if resource.format_class in FORMATS:
-        check(resource.format_type, FORMATS[resource.format_class], "格式类型")
+    if resource.format_class in FORMATS and not is_format_type(
+        resource.format_class, resource.format_type
+    ):
+        problems.append(
+            f"{where}: 格式类型 {resource.format_type!r} is not one of "
+            f"{list(FORMATS[resource.format_class])} (or 其他（name）)"
+        )
+    # The catalogue an officer files is Chinese: 摘要 and 信息项描述 hold no English or emoji.
+    if resource.abstract and (problem := text_problem(resource.abstract)):
+        problems.append(f"{where}: 信息资源摘要 is not Chinese only: {problem}")
     check(resource.share_type, SHARE_TYPES, "共享类型")
     if resource.share_type == "有条件共享" and not resource.share_condition:
         problems.append(f"{where}: 有条件共享 requires a 共享条件 (meta.share_condition)")
@@ -730,6 +758,8 @@ def _resource_problems(
             problems.append(f"{at}: 信息项名称 is missing")
         if not item.grade_reason:
             problems.append(f"{at}: 定级依据 is missing")
+        if problem := text_problem(item.description):
+            problems.append(f"{at}: 信息项描述 is not Chinese only: {problem}")
         known = item.grade in GRADES and resource.grade in GRADES
         if known and grade_rank(item.grade) > grade_rank(resource.grade):
             problems.append(f"{at}: {item.grade} is above its resource ({resource.grade})")

@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from catalog.standard import ELEMENTS, GRADES, RESOURCE_KINDS
+from catalog.text import text_problem, tidy
 from ingestion import files
 from ingestion.config import NonBlank, NullMeansDefault, Strict, field_problem, problems
 
@@ -103,6 +104,10 @@ class CatalogueConfig:
     defaults_schemas: Mapping[str, Mapping[str, Any]]
     models: Mapping[str, Mapping[str, Any]]
     columns: Mapping[str, ColumnOverride]
+    # 信息资源摘要 in Chinese by model or seed name, and the fixed Chinese form of English
+    # notes in column descriptions (catalog/text.py).
+    abstracts: Mapping[str, str] = field(default_factory=dict)
+    phrases: Mapping[str, str] = field(default_factory=dict)
     path: Path = field(default=CONFIG_PATH, compare=False)
 
 
@@ -166,11 +171,20 @@ def _or_empty(value: Any) -> Any:
     return {} if value is None else value
 
 
+def _chinese_only(value: str) -> str:
+    problem = text_problem(value)
+    if problem:
+        raise ValueError(f"must be Chinese only (the officer's catalogue); found {problem}")
+    return value
+
+
 Text = NonBlank
 Grade = Literal[GRADES]  # type: ignore[valid-type]
 Kind = Literal[RESOURCE_KINDS]  # type: ignore[valid-type]
 Element = Literal[ELEMENTS]  # type: ignore[valid-type]
 Keyword = Annotated[str | int, BeforeValidator(_keyword)]
+# Chinese text as the catalogue prints it: no English words, no emoji (catalog/text.py).
+ChineseText = Annotated[NonBlank, AfterValidator(_chinese_only)]
 
 
 class _Head(NullMeansDefault):
@@ -275,6 +289,8 @@ class _Catalogue(NullMeansDefault):
     columns: dict[Annotated[str, AfterValidator(_model_column)], _Column] = Field(
         default_factory=dict
     )
+    abstracts: dict[str, ChineseText] = Field(default_factory=dict)
+    phrases: dict[str, ChineseText] = Field(default_factory=dict)
 
 
 def _layers_known(classification: _Classification) -> list[str]:
@@ -324,6 +340,8 @@ def parse_config(data: Mapping[str, Any], path: Path = CONFIG_PATH) -> Catalogue
             key: ColumnOverride(column.grade, column.reason)
             for key, column in parsed.columns.items()
         },
+        abstracts={name: tidy(text) for name, text in parsed.abstracts.items()},
+        phrases=dict(parsed.phrases),
         path=path,
     )
 

@@ -20,17 +20,25 @@ artifact version for the same few fields. See docs/decisions.md.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 
 # manifest v11 = dbt 1.7, v12 = dbt 1.8 … 1.11; catalog v1 since dbt 0.x.
 SUPPORTED_MANIFESTS = ("v11", "v12")
 SUPPORTED_CATALOGS = ("v1",)
+# The data's as-of time, as `cityops warnings`, the dashboards and the live store read it
+# (vitals/warnings.py, live/store.py): the end of the newest period the vital signs measured.
+# Warehouse timestamps are Beijing time without a zone.
+AS_OF_TABLE = ("vitals", "fct_warning_events")
+AS_OF_FORMAT = "%Y-%m-%d %H:%M"
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 class ArtifactError(ValueError):
@@ -295,6 +303,9 @@ class DbtCatalog:
     text_lengths: Mapping[tuple[str, str], int] = field(default_factory=dict)
     # Tables in the warehouse that no dbt node describes (stale objects).
     unmatched: tuple[str, ...] = ()
+    # The data's own as-of time (YYYY-MM-DD HH:MM, Beijing), when read from a DuckDB file that
+    # holds the vital signs; "" otherwise (``catalog.json`` has no data).
+    data_as_of: str = ""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], path: Path) -> DbtCatalog:
@@ -364,7 +375,8 @@ def catalog_from_duckdb(
 
     Matches ``schema.table`` to the manifest's models and seeds. With ``text_lengths`` also
     measures the longest value of every text column (one aggregate query per table).
-    ``generated_at`` is the snapshot's publication time when the file is a serving snapshot.
+    ``generated_at`` is the snapshot's publication time when the file is a serving snapshot;
+    ``data_as_of`` the data's own as-of time (:func:`data_as_of`).
     """
     by_relation = {node.relation: node.unique_id for node in manifest.relations()}
     wanted = set(schemas) if schemas is not None else None
@@ -406,7 +418,33 @@ def catalog_from_duckdb(
                 unique_id, schema, table, table_type, by_table.get((schema, table), {})
             )
         lengths = _text_lengths(con, nodes.values()) if text_lengths else {}
-    return DbtCatalog(generated_at, nodes, lengths, tuple(unmatched))
+        as_of = data_as_of(con)
+    return DbtCatalog(generated_at, nodes, lengths, tuple(unmatched), as_of)
+
+
+def data_as_of(con: duckdb.DuckDBPyConnection) -> str:
+    """The data's as-of time in a warehouse or snapshot, ``YYYY-MM-DD HH:MM`` Beijing time.
+
+    The end of the newest period the vital signs measured (``max(as_of_at)`` of
+    ``vitals.fct_warning_events``), the 数据截至 the rest of the platform shows; "" when the
+    database holds no such table or it is empty.
+    """
+    schema, table = AS_OF_TABLE
+    found = con.execute(
+        "select count(*) from information_schema.columns where table_catalog = "
+        "current_database() and table_schema = ? and table_name = ? and column_name = 'as_of_at'",
+        [schema, table],
+    ).fetchall()[0][0]
+    if not found:
+        return ""
+    # Identifiers are constants of this module, not input.
+    row = con.execute(f'select max(as_of_at) from "{schema}"."{table}"').fetchall()  # noqa: S608
+    value = row[0][0] if row else None
+    if not isinstance(value, dt.datetime):
+        return ""
+    if value.tzinfo is not None:
+        value = value.astimezone(BEIJING)
+    return value.strftime(AS_OF_FORMAT)
 
 
 def _text_lengths(

@@ -2,7 +2,8 @@
 
 Mapping (domain.md §1.5; the mappings are this project's 💡, the vocabularies ✅):
 
-- the catalogue → ``dcat:Catalog`` (``dct:title``, ``dct:publisher``, ``dct:modified``,
+- the catalogue → ``dcat:Catalog`` (``dct:title``, ``dct:publisher``, ``dct:issued`` and
+  ``dct:modified``: the edition's 发布日期, ``dct:temporal`` ending at the data's 数据截至,
   ``dcat:themeTaxonomy``: the 类/项/目/细目 classification as a ``skos:ConceptScheme``);
 - a resource → ``dcat:Dataset``: 名称 ``dct:title@zh``, 代码 ``dct:identifier``, 摘要
   ``dct:description``, 提供方 ``dct:publisher`` (``foaf:Agent`` with its code), 分类
@@ -162,9 +163,7 @@ def _dataset(resource: Mapping[str, Any], base: str, publisher: str) -> dict[str
             "@id": iri + "/distribution",
             "@type": "dcat:Distribution",
             "dct:title": _zh(f"{resource['table']}（服务快照，{share['method_type']}方式）"),
-            "dct:format": _zh(
-                f"{resource['format']['class']}/{resource['format']['type']}（DuckDB）"
-            ),
+            "dct:format": _zh(f"{resource['format']['class']}/{resource['format']['type']}"),
             "dcat:accessService": {"@id": _iri(base, "service", "serving-snapshot")},
         }
     return {"dataset": dataset, "themes": themes}
@@ -222,8 +221,17 @@ def to_jsonld(document: Mapping[str, Any]) -> dict[str, Any]:
         "dcat:service": {"@id": service["@id"]},
         "cityops:maxGrade": head["max_grade"],
     }
+    if head.get("published_date"):
+        issued = {"@value": head["published_date"], "@type": "xsd:date"}
+        catalog["dct:issued"] = issued
+        catalog["dct:modified"] = issued
     if head["data_as_of"]:
-        catalog["dct:modified"] = {"@value": head["data_as_of"], "@type": "xsd:dateTime"}
+        # 数据截至 (YYYY-MM-DD HH:MM, Beijing time): the end of the period the data covers.
+        end = head["data_as_of"].replace(" ", "T") + ":00+08:00"
+        catalog["dct:temporal"] = {
+            "@type": "dct:PeriodOfTime",
+            "dcat:endDate": {"@value": end, "@type": "xsd:dateTime"},
+        }
     return {
         "@context": _context(head["namespace"]),
         "@graph": [catalog, scheme, service, *agents.values(), *concepts.values(), *datasets],

@@ -15,19 +15,23 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from catalog.model import SCHEMA_VERSION, Catalogue, to_document
 from catalog.standard import DATA_TYPES, EXPORTABLE_GRADES, GRADES, is_exportable
+from catalog.text import display_width
 from ingestion.files import atomic_path
 
 FORMATS = ("xlsx", "csv", "json", "dcat")
 SUFFIXES = {"xlsx": ".xlsx", "json": ".json", "dcat": ".jsonld", "csv": ""}
 LIST_SEPARATOR = "；"
 DEFAULT_MAX_GRADE = EXPORTABLE_GRADES[0]
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 class ExportError(ValueError):
@@ -68,7 +72,9 @@ def document_for(
 ) -> tuple[dict[str, Any], list[str]]:
     """The JSON document of the filtered catalogue, and the tables withheld."""
     filtered, withheld = filter_catalogue(catalogue, max_grade)
-    stamp = exported_at or dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    # The export's own time (导出时间), in Beijing time like every date of the catalogue; the
+    # catalogue's dates (发布日期, 数据截至) come from the data, not from this clock.
+    stamp = exported_at or dt.datetime.now(BEIJING).replace(microsecond=0).isoformat()
     return to_document(filtered, max_grade=max_grade, exported_at=stamp), withheld
 
 
@@ -192,126 +198,151 @@ def _list_cell(key: str) -> Callable[[Mapping[str, Any], int], str]:
     return lambda data, _: LIST_SEPARATOR.join(data[key])
 
 
+# Widths in characters of the default font (a Chinese character takes two): A4 landscape
+# fitted to one page wide prints the 资源 sheet at about 40 % and the 信息项 sheet at about
+# 70 %, so columns are narrow and text wraps; row heights follow the text (_row_height).
 RESOURCE_COLUMNS: tuple[Column, ...] = (
-    Column(None, "编号", lambda _, row: row, text=False, width=6),
+    Column(None, "编号", lambda _, row: row, text=False, width=5),
     Column(
         "信息资源分类",
         "类",
         _code_cell("classification", "kind"),
         _path_put("classification", "kind", kind="code"),
-        width=14,
+        width=10,
     ),
     Column(
         "信息资源分类",
         "项",
         _code_cell("classification", "theme"),
         _path_put("classification", "theme", kind="code"),
-        width=14,
+        width=10,
     ),
     Column(
         "信息资源分类",
         "目",
         _code_cell("classification", "element"),
         _path_put("classification", "element", kind="code"),
-        width=10,
+        width=8,
     ),
     Column(
         "信息资源分类",
         "细目",
         _code_cell("classification", "layer"),
         _path_put("classification", "layer", kind="code"),
-        width=9,
+        width=8,
     ),
-    Column(None, "信息资源名称", _path_get("name"), _path_put("name"), width=24),
-    Column(None, "信息资源代码", _path_get("code"), _path_put("code"), width=16),
-    Column(None, "信息资源提供方", _path_get("provider"), _path_put("provider"), width=12),
-    Column(None, "信息资源提供方代码", _path_get("provider_code"), _path_put("provider_code")),
-    Column(None, "信息资源摘要", _path_get("abstract"), _path_put("abstract"), width=48),
-    Column("信息资源格式", "格式分类", _path_get("format", "class"), _path_put("format", "class")),
-    Column("信息资源格式", "格式类型", _path_get("format", "type"), _path_put("format", "type")),
-    Column("共享属性", "共享类型", _path_get("share", "type"), _path_put("share", "type")),
+    Column(None, "信息资源名称", _path_get("name"), _path_put("name"), width=16),
+    Column(None, "信息资源代码", _path_get("code"), _path_put("code"), width=14),
+    Column(None, "信息资源提供方", _path_get("provider"), _path_put("provider"), width=10),
+    Column(
+        None,
+        "信息资源提供方代码",
+        _path_get("provider_code"),
+        _path_put("provider_code"),
+        width=8,
+    ),
+    Column(None, "信息资源摘要", _path_get("abstract"), _path_put("abstract"), width=40),
+    Column(
+        "信息资源格式",
+        "格式分类",
+        _path_get("format", "class"),
+        _path_put("format", "class"),
+        width=8,
+    ),
+    Column(
+        "信息资源格式",
+        "格式类型",
+        _path_get("format", "type"),
+        _path_put("format", "type"),
+        width=10,
+    ),
+    Column(
+        "共享属性", "共享类型", _path_get("share", "type"), _path_put("share", "type"), width=10
+    ),
     Column(
         "共享属性",
         "共享条件",
         _path_get("share", "condition"),
         _path_put("share", "condition"),
-        width=36,
+        width=20,
     ),
     Column(
         "共享属性",
         "共享方式分类",
         _path_get("share", "method_class"),
         _path_put("share", "method_class"),
+        width=8,
     ),
     Column(
         "共享属性",
         "共享方式类型",
         _path_get("share", "method_type"),
         _path_put("share", "method_type"),
+        width=8,
     ),
-    Column("开放属性", "开放类型", _path_get("open", "type"), _path_put("open", "type")),
+    Column("开放属性", "开放类型", _path_get("open", "type"), _path_put("open", "type"), width=10),
     Column(
         "开放属性",
         "开放条件",
         _path_get("open", "condition"),
         _path_put("open", "condition"),
-        width=30,
+        width=16,
     ),
-    Column(None, "更新周期", _path_get("update_cycle"), _path_put("update_cycle"), width=9),
-    Column(None, "发布日期", _path_get("published_date"), _path_put("published_date")),
+    Column(None, "更新周期", _path_get("update_cycle"), _path_put("update_cycle"), width=8),
+    Column(None, "发布日期", _path_get("published_date"), _path_put("published_date"), width=11),
     Column(
         None,
         "关联资源代码",
         _list_cell("related_codes"),
         _path_put("related_codes", kind="list"),
-        width=30,
+        width=14,
     ),
-    Column("数据分级", "级别", _path_get("grade"), _path_put("grade"), width=8),
-    Column("数据分级", "定级依据", _path_get("grade_reason"), _path_put("grade_reason"), width=48),
-    Column(None, "关键字", _list_cell("keywords"), _path_put("keywords", kind="list"), width=30),
-    Column(None, "数据表", _path_get("table"), _path_put("table"), width=30),
+    Column("数据分级", "级别", _path_get("grade"), _path_put("grade"), width=6),
+    Column("数据分级", "定级依据", _path_get("grade_reason"), _path_put("grade_reason"), width=36),
+    Column(None, "关键字", _list_cell("keywords"), _path_put("keywords", kind="list"), width=16),
+    Column(None, "数据表", _path_get("table"), _path_put("table"), width=20),
     Column(
         None,
         "个人信息",
         _path_get("personal_information"),
         _path_put("personal_information"),
-        width=9,
+        width=6,
     ),
     Column(
-        None, "来源部门", _path_get("source_department"), _path_put("source_department"), width=20
+        None, "来源部门", _path_get("source_department"), _path_put("source_department"), width=12
     ),
-    Column(None, "信息项数", lambda data, _: len(data["items"]), text=False, width=8),
+    Column(None, "信息项数", lambda data, _: len(data["items"]), text=False, width=6),
 )
 
 # An items row is (resource, item); the resource columns only repeat its name and table.
 ITEM_COLUMNS: tuple[Column, ...] = (
     Column(None, "编号", lambda _, row: row, text=False, width=6),
-    Column(None, "信息资源代码", lambda pair, _: pair[0]["code"], width=16),
-    Column(None, "信息资源名称", lambda pair, _: pair[0]["name"], width=24),
-    Column(None, "数据表", lambda pair, _: pair[0]["table"], width=30),
+    Column(None, "信息资源代码", lambda pair, _: pair[0]["code"], width=14),
+    Column(None, "信息资源名称", lambda pair, _: pair[0]["name"], width=16),
+    Column(None, "数据表", lambda pair, _: pair[0]["table"], width=22),
     Column(
-        "信息项信息", "信息项名称", lambda pair, _: pair[1]["name"], _path_put("name"), width=24
+        "信息项信息", "信息项名称", lambda pair, _: pair[1]["name"], _path_put("name"), width=16
     ),
     Column(
-        "信息项信息", "字段名", lambda pair, _: pair[1]["column"], _path_put("column"), width=24
+        "信息项信息", "字段名", lambda pair, _: pair[1]["column"], _path_put("column"), width=18
     ),
     Column(
         "信息项信息",
         "数据类型",
         lambda pair, _: f"{DATA_TYPES.get(pair[1]['data_type'], '')}{pair[1]['data_type']}",
         _path_put("data_type", kind="letter"),
-        width=10,
+        width=9,
     ),
     Column(
-        "信息项信息", "数据长度", lambda pair, _: pair[1]["length"], _path_put("length"), width=8
+        "信息项信息", "数据长度", lambda pair, _: pair[1]["length"], _path_put("length"), width=6
     ),
-    Column("数据分级", "级别", lambda pair, _: pair[1]["grade"], _path_put("grade"), width=8),
+    Column("数据分级", "级别", lambda pair, _: pair[1]["grade"], _path_put("grade"), width=6),
     Column(
         "数据分级",
         "定级依据",
         lambda pair, _: pair[1]["grade_reason"],
         _path_put("grade_reason"),
-        width=48,
+        width=36,
     ),
     Column(
         None,
@@ -319,14 +350,14 @@ ITEM_COLUMNS: tuple[Column, ...] = (
         lambda pair, _: pair[1]["position"],
         _path_put("position", kind="int"),
         text=False,
-        width=8,
+        width=6,
     ),
     Column(
         None,
         "信息项描述",
         lambda pair, _: pair[1]["description"],
         _path_put("description"),
-        width=48,
+        width=36,
     ),
     Column(
         None,
@@ -343,6 +374,7 @@ HEAD_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("目录英文名称", "title_en", "text"),
     ("目录发布方", "publisher", "text"),
     ("发布方代码", "publisher_code", "text"),
+    ("目录发布日期", "published_date", "text"),
     ("数据截至", "data_as_of", "text"),
     ("导出时间", "exported_at", "text"),
     ("最高数据分级", "max_grade", "text"),
@@ -357,6 +389,11 @@ NOTES = (
     "资源按就高从严取最高级。核心、重要数据不出现在任何导出中。",
     "信息资源代码 = 分类码/顺序码；分类码 = 类(1位) + 项(2位) + 目(3位，人·地·物·事·情·组织) + "
     "细目(2位，数仓分层)。代码一经分配不再改变或复用。",
+    "目录随每期服务快照发布：目录发布日期为本期服务快照的发布日期，数据截至为数据中最新统计时段的"
+    "结束时刻，均为北京时间，与导出时的系统时间无关。资源表中的发布日期为该资源编入目录、登记信息"
+    "资源代码的日期。",
+    "信息资源格式：各信息资源均为城运主题数据库服务快照（DuckDB 数据库文件，只读）中的数据库表；"
+    "编制指南所列数据库类型中没有 DuckDB，故格式分类为数据库，格式类型为其他（DuckDB）。",
     "本表由城运主题数据库自动生成（dbt 模型、字段与血缘 + catalog/catalogue.yml），请勿手工维护。",
 )
 
@@ -370,7 +407,10 @@ def _headers(columns: Sequence[Column]) -> list[str]:
 
 
 def _head_value(document: Mapping[str, Any], key: str) -> Any:
-    return document["schema_version"] if key == "schema_version" else document["catalogue"][key]
+    if key == "schema_version":
+        return document["schema_version"]
+    # Exports of format 1.0 have no published_date.
+    return document["catalogue"].get(key, "")
 
 
 def write_csv(document: Mapping[str, Any], folder: Path) -> list[Path]:
@@ -412,12 +452,61 @@ def write_csv(document: Mapping[str, Any], folder: Path) -> list[Path]:
     return written
 
 
-def write_xlsx(document: Mapping[str, Any], path: Path) -> Path:
-    """Write the xlsx in the guide's layout.
+# The printed page: A4 landscape, one page wide, the header rows on every page.
+BODY_FONT_SIZE = 10
+TITLE_FONT_SIZE = 14
+# Points per line of 10-point text. Chinese glyphs fall back to a CJK font whose line is
+# taller than Calibri's (Noto Sans CJK 1.45 em, Microsoft YaHei 1.32 em): 15 pt holds either.
+LINE_HEIGHT = 15.0
+ROW_PADDING = 3.0
+TITLE_HEIGHT = 24.0
+MAX_ROW_HEIGHT = 409.0  # Excel's limit
+# Wrapped text rarely fills a line: words and punctuation that may not start a line move down.
+WRAP_SLACK = 1.1
+MARGINS_INCH = {"left": 0.4, "right": 0.4, "top": 0.7, "bottom": 0.6, "header": 0.3, "footer": 0.3}
+TITLE_ROW, GROUP_ROW, LABEL_ROW = 1, 2, 3
+FIRST_ROW = LABEL_ROW + 1  # the first data row
+SHEET_TITLES = {"资源": "信息资源表", "信息项": "信息项表"}
 
-    资源 and 信息项 sheets with a two-row grouped header (merged group cells), text-formatted
-    cells so codes keep their leading zeros, frozen header and name columns, filters; a 说明
-    sheet holds the catalogue's own fields.
+
+def wrapped_lines(value: Any, width: float) -> int:
+    """Lines ``value`` takes in a wrapped cell ``width`` characters wide (CJK counts 2).
+
+    openpyxl writes no row heights of its own and Excel does not grow a row written with text
+    that wraps, so the writer sets every height from this estimate.
+    """
+    if value is None or value == "":
+        return 1
+    usable = max(1.0, width - 1.0)  # the cell's inner margins
+    return sum(
+        max(1, math.ceil(display_width(line) * WRAP_SLACK / usable))
+        for line in str(value).split("\n")
+    )
+
+
+def _row_height(lines: int) -> float:
+    return min(MAX_ROW_HEIGHT, lines * LINE_HEIGHT + ROW_PADDING)
+
+
+def _title(document: Mapping[str, Any], sheet: str) -> str:
+    """The title row: the catalogue, the sheet and the data's own dates."""
+    head = document["catalogue"]
+    as_of = head.get("data_as_of") or "—"
+    return (
+        f"{head['title']}　{SHEET_TITLES.get(sheet, sheet)}　　"
+        f"发布日期：{head.get('published_date') or '—'}　数据截至：{as_of}（北京时间）　"
+        f"最高数据分级：{head['max_grade']}"
+    )
+
+
+def write_xlsx(document: Mapping[str, Any], path: Path) -> Path:
+    """Write the xlsx in the guide's layout, ready to print and file.
+
+    资源 and 信息项 sheets: a title row (catalogue, 发布日期, 数据截至), then the guide's
+    two-row grouped header (merged group cells), text-formatted cells so codes keep their
+    leading zeros, frozen title, header and name columns, filters; a 说明 sheet holds the
+    catalogue's own fields. Every sheet prints on A4 landscape, one page wide, with the header
+    rows repeated on each page; text wraps and each row is as high as its longest text.
     """
     from openpyxl import Workbook
 
@@ -431,7 +520,8 @@ def write_xlsx(document: Mapping[str, Any], path: Path) -> Path:
             [c.get(resource, row) for c in RESOURCE_COLUMNS]
             for row, resource in enumerate(document["resources"], start=1)
         ],
-        freeze="G3",  # 编号, 分类 and 名称 stay in view
+        freeze="G4",  # title, header, 编号, 分类 and 名称 stay in view
+        title=_title(document, "资源"),
     )
     items = workbook.create_sheet("信息项")
     _sheet(
@@ -441,46 +531,96 @@ def write_xlsx(document: Mapping[str, Any], path: Path) -> Path:
             [c.get(pair, row) for c in ITEM_COLUMNS]
             for row, pair in enumerate(_item_rows(document), start=1)
         ],
-        freeze="G3",  # 编号, resource and 信息项名称/字段名 stay in view
+        freeze="G4",  # title, header, 编号, resource and 信息项名称/字段名 stay in view
+        title=_title(document, "信息项"),
     )
-    _notes_sheet(workbook.create_sheet("说明"), document)
+    notes = workbook.create_sheet("说明")
+    _notes_sheet(notes, document)
+    for sheet in (resources, items):
+        _print_setup(sheet, document, repeat=f"{GROUP_ROW}:{LABEL_ROW}")
+    _print_setup(notes, document, repeat="1:1")
     with atomic_path(path) as temporary:
         workbook.save(temporary)
     return path
 
 
-def _sheet(sheet: Any, columns: Sequence[Column], rows: list[list[Any]], freeze: str) -> None:
+def _print_setup(sheet: Any, document: Mapping[str, Any], repeat: str) -> None:
+    """A4 landscape, fitted to one page wide, ``repeat`` rows on every page, page numbers."""
+    from openpyxl.worksheet.page import PageMargins
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    setup = sheet.page_setup
+    setup.orientation = "landscape"
+    setup.paperSize = sheet.PAPERSIZE_A4
+    setup.fitToWidth = 1
+    setup.fitToHeight = 0  # as many pages down as the rows need
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.page_margins = PageMargins(**MARGINS_INCH)
+    sheet.print_options.horizontalCentered = True
+    sheet.print_title_rows = repeat
+    head = document["catalogue"]
+    # "&" starts a header code; a literal one is doubled.
+    sheet.oddHeader.center.text = f"{head['title']}　{SHEET_TITLES.get(sheet.title, sheet.title)}"
+    sheet.oddHeader.center.text = sheet.oddHeader.center.text.replace("&", "&&")
+    sheet.oddHeader.right.text = f"数据截至 {head.get('data_as_of') or '—'}（北京时间）"
+    sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
+
+
+def _sheet(
+    sheet: Any, columns: Sequence[Column], rows: list[list[Any]], freeze: str, title: str
+) -> None:
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
 
     thin = Side(style="thin", color="999999")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     fill = PatternFill("solid", fgColor="DDEBF7")
-    bold = Font(bold=True)
+    bold = Font(bold=True, size=BODY_FONT_SIZE)
+    body = Font(size=BODY_FONT_SIZE)
     centre = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    heading = sheet.cell(row=TITLE_ROW, column=1, value=title)
+    # Not wrapped and not merged: the title runs on over the empty cells to its right.
+    heading.font = Font(bold=True, size=TITLE_FONT_SIZE)
+    heading.alignment = Alignment(vertical="center")
+    sheet.row_dimensions[TITLE_ROW].height = TITLE_HEIGHT
+    group_lines, label_lines, single_lines = 1, 1, 1
     index = 1
     while index <= len(columns):
         column = columns[index - 1]
         if column.group is None:
-            sheet.cell(row=1, column=index, value=column.label)
-            sheet.merge_cells(start_row=1, start_column=index, end_row=2, end_column=index)
+            sheet.cell(row=GROUP_ROW, column=index, value=column.label)
+            sheet.merge_cells(
+                start_row=GROUP_ROW, start_column=index, end_row=LABEL_ROW, end_column=index
+            )
+            single_lines = max(single_lines, wrapped_lines(column.label, column.width))
             index += 1
             continue
         end = index
         while end < len(columns) and columns[end].group == column.group:
             end += 1
-        sheet.cell(row=1, column=index, value=column.group)
+        sheet.cell(row=GROUP_ROW, column=index, value=column.group)
         if end > index:
-            sheet.merge_cells(start_row=1, start_column=index, end_row=1, end_column=end)
+            sheet.merge_cells(
+                start_row=GROUP_ROW, start_column=index, end_row=GROUP_ROW, end_column=end
+            )
+        spanned = sum(c.width for c in columns[index - 1 : end])
+        group_lines = max(group_lines, wrapped_lines(column.group, spanned))
         for position in range(index, end + 1):
-            sheet.cell(row=2, column=position, value=columns[position - 1].label)
+            label = columns[position - 1]
+            sheet.cell(row=LABEL_ROW, column=position, value=label.label)
+            label_lines = max(label_lines, wrapped_lines(label.label, label.width))
         index = end + 1
-    for row in (1, 2):
+    # A label over both header rows needs their lines together.
+    label_lines = max(label_lines, single_lines - group_lines)
+    sheet.row_dimensions[GROUP_ROW].height = _row_height(group_lines)
+    sheet.row_dimensions[LABEL_ROW].height = _row_height(label_lines)
+    for row in (GROUP_ROW, LABEL_ROW):
         for position in range(1, len(columns) + 1):
             cell = sheet.cell(row=row, column=position)
             cell.font, cell.fill, cell.alignment, cell.border = bold, fill, centre, border
     wrap = Alignment(vertical="top", wrap_text=True)
-    for offset, values in enumerate(rows, start=3):
+    for offset, values in enumerate(rows, start=FIRST_ROW):
+        lines = 1
         for position, (column, value) in enumerate(zip(columns, values, strict=True), start=1):
             cell = sheet.cell(row=offset, column=position)
             if column.text:
@@ -490,7 +630,9 @@ def _sheet(sheet: Any, columns: Sequence[Column], rows: list[list[Any]], freeze:
                     cell.data_type = "s"  # text starting with "=" stays text, not a formula
             else:
                 cell.value = value
-            cell.alignment = wrap
+            cell.font, cell.alignment, cell.border = body, wrap, border
+            lines = max(lines, wrapped_lines(value, column.width))
+        sheet.row_dimensions[offset].height = _row_height(lines)
     for position, column in enumerate(columns, start=1):
         letter = get_column_letter(position)
         sheet.column_dimensions[letter].width = column.width
@@ -499,7 +641,10 @@ def _sheet(sheet: Any, columns: Sequence[Column], rows: list[list[Any]], freeze:
             sheet.column_dimensions[letter].number_format = "@"
     sheet.freeze_panes = freeze
     last = get_column_letter(len(columns))
-    sheet.auto_filter.ref = f"A2:{last}{max(2, len(rows) + 2)}"
+    sheet.auto_filter.ref = f"A{LABEL_ROW}:{last}{max(LABEL_ROW, len(rows) + LABEL_ROW)}"
+
+
+NOTE_WIDTHS = (14, 90)
 
 
 def _notes_sheet(sheet: Any, document: Mapping[str, Any]) -> None:
@@ -516,11 +661,16 @@ def _notes_sheet(sheet: Any, document: Mapping[str, Any]) -> None:
     for note in NOTES:
         sheet.append(["说明", note])
     for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.column_dimensions["A"].width = 14
-    sheet.column_dimensions["B"].width = 90
+        cell.font = Font(bold=True, size=BODY_FONT_SIZE)
+    sheet.column_dimensions["A"].width = NOTE_WIDTHS[0]
+    sheet.column_dimensions["B"].width = NOTE_WIDTHS[1]
     for row in sheet.iter_rows(min_row=2):
+        row[0].font = Font(size=BODY_FONT_SIZE)
+        row[1].font = Font(size=BODY_FONT_SIZE)
         row[1].alignment = Alignment(wrap_text=True, vertical="top")
+        lines = wrapped_lines(row[1].value, NOTE_WIDTHS[1])
+        sheet.row_dimensions[row[1].row].height = _row_height(lines)
+    sheet.freeze_panes = "A2"
 
 
 # Reading exports back ---------------------------------------------------------------------
@@ -628,10 +778,19 @@ def read_xlsx(path: str | Path) -> dict[str, Any]:
     return _document(head, resources, items)
 
 
+def _first_data_row(sheet: Any) -> int:
+    """Two rows below the header's first row (编号): row 3 before the title row, now row 4."""
+    heads = sheet.iter_rows(min_row=1, max_row=FIRST_ROW, max_col=1, values_only=True)
+    for number, values in enumerate(heads, start=1):
+        if values and values[0] == "编号":
+            return number + 2
+    raise ExportError(f"sheet {sheet.title!r}: no header row starting with 编号")
+
+
 def _sheet_rows(sheet: Any, columns: Sequence[Column]) -> list[dict[str, Any]]:
     keys = [_key(column) for column in columns]
     rows = []
-    for values in sheet.iter_rows(min_row=3, values_only=True):
+    for values in sheet.iter_rows(min_row=_first_data_row(sheet), values_only=True):
         if values is None or all(value is None for value in values):
             continue
         rows.append(dict(zip(keys, values, strict=False)))

@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = "1.0"
+# 1.1: catalogue.published_date; data_as_of is the data's as-of time (Beijing), no longer the
+# snapshot's publication; 摘要 and 信息项描述 are Chinese only.
+SCHEMA_VERSION = "1.1"
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,10 @@ class Catalogue:
     publisher_code: str
     base_iri: str
     namespace: str
+    # The serving snapshot's publication day (YYYY-MM-DD, Beijing): this edition's 发布日期.
+    published_date: str
+    # The data's own as-of time (YYYY-MM-DD HH:MM, Beijing): the end of the newest period the
+    # vital signs measured; "" when the source holds no vital signs.
     data_as_of: str
     resources: tuple[Resource, ...]
     warnings: tuple[str, ...] = field(default=(), compare=False)
@@ -172,6 +178,7 @@ def to_document(catalogue: Catalogue, *, max_grade: str, exported_at: str) -> di
             "publisher_code": catalogue.publisher_code,
             "base_iri": catalogue.base_iri,
             "namespace": catalogue.namespace,
+            "published_date": catalogue.published_date,
             "data_as_of": catalogue.data_as_of,
             "exported_at": exported_at,
             "max_grade": max_grade,

@@ -38,15 +38,23 @@ def load_catalogue(
 ) -> Catalogue:
     """Build and validate the catalogue; raises CatalogueError or ArtifactError.
 
-    ``database`` is a DuckDB file (normally the serving snapshot) read for column types and
-    text lengths; ``dbt_catalog`` a ``catalog.json`` used for the types instead.
+    ``database`` is a DuckDB file (normally the serving snapshot) read for column types, text
+    lengths, the publication time (发布日期) and the data's as-of time (数据截至);
+    ``dbt_catalog`` a ``catalog.json`` used for the types instead.
     """
     manifest = read_manifest(manifest_path)
     if dbt_catalog is not None:
         warehouse = read_catalog(dbt_catalog)
         if database is not None:
             measured = catalog_from_duckdb(database, manifest)
-            warehouse = replace(warehouse, text_lengths=measured.text_lengths)
+            # The types from catalog.json; lengths, the data's as-of time and (for a serving
+            # snapshot) the publication time from the database.
+            warehouse = replace(
+                warehouse,
+                text_lengths=measured.text_lengths,
+                data_as_of=measured.data_as_of,
+                generated_at=measured.generated_at or warehouse.generated_at,
+            )
     elif database is not None:
         if not Path(database).exists():
             raise ArtifactError(

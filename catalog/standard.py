@@ -20,6 +20,7 @@ ELEMENTS = ("人", "地", "物", "事", "情", "组织")
 RESOURCE_KINDS = ("基础信息资源", "主题信息资源", "部门信息资源")
 
 # 信息资源格式: 格式分类 → 格式类型 (✅ field list; enums where two implementations agree).
+# 其他 may name what it is in full-width parentheses: 其他（DuckDB）(see is_format_type).
 FORMATS: dict[str, tuple[str, ...]] = {
     "数据库": (
         "access",
@@ -95,6 +96,20 @@ MAX_CHARACTER_LENGTH = 254
 # 字符型 长度 is the declared capacity: the smallest of these that holds the longest value, so
 # the catalogue does not change every time a longer name arrives.
 CHARACTER_LENGTHS = (2, 4, 8, 16, 32, 64, 128, 254)
+
+
+_OTHER = re.compile(r"^其他（[^（）]+）$")
+
+
+def is_format_type(format_class: str, format_type: str) -> bool:
+    """True for a 格式类型 of the guide's list of ``format_class``, or 其他 naming what it is.
+
+    The guide lists database products (oracle, mysql …) and ends with 其他; a product it does
+    not list is written 其他 with its name in full-width parentheses, 其他（DuckDB）, so the
+    value still reads as the list's 其他 and says what the resource really is.
+    """
+    allowed = FORMATS.get(format_class, ())
+    return format_type in allowed or ("其他" in allowed and bool(_OTHER.match(format_type)))
 
 
 def grade_rank(grade: str) -> int:

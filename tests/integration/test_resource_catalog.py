@@ -7,7 +7,9 @@ the CLI and the Dagster asset and read the files back.
 """
 
 import json
+import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 import duckdb
@@ -20,14 +22,15 @@ from typer.testing import CliRunner
 from catalog.build import classification_codes, published_nodes
 from catalog.config import load_codes
 from catalog.dbt_artifacts import read_manifest
-from catalog.export import ITEM_COLUMNS, read_export
+from catalog.export import ITEM_COLUMNS, RESOURCE_COLUMNS, read_export
 from catalog.pipeline import load_catalogue
 from catalog.standard import EXPORTABLE_GRADES, grade_rank
+from catalog.text import english_words, has_emoji
 from dagster_project.cli import app
 from dagster_project.defs.catalog.assets import CatalogueRunConfig, resource_catalog
 from dagster_project.defs.ingestion.resources import CityopsHome
 from ingestion.settings import paths
-from serving import UNPUBLISHED_SCHEMAS, serving_path
+from serving import UNPUBLISHED_SCHEMAS, describe, serving_path
 
 pytestmark = pytest.mark.integration
 
@@ -109,13 +112,39 @@ def test_every_published_model_has_a_code_and_a_resource_with_every_column(built
 def test_an_officer_finds_every_table_and_column_with_its_grade_in_the_xlsx(built, exports):
     home, _ = built
     workbook = load_workbook(exports["xlsx"], read_only=True)
-    rows = list(workbook["信息项"].iter_rows(min_row=3, values_only=True))
+    rows = list(workbook["信息项"].iter_rows(min_row=4, values_only=True))  # below the header
     labels = [column.label for column in ITEM_COLUMNS]
     table, column, grade = (labels.index(label) for label in ("数据表", "字段名", "级别"))
     found = {(row[table], row[column]) for row in rows}
     assert found == _published_columns(home)
     assert {row[grade] for row in rows} <= set(EXPORTABLE_GRADES)
     workbook.close()
+
+
+def test_the_xlsx_carries_the_snapshots_dates_chinese_text_and_prints_on_a4(built, exports):
+    home, _ = built
+    snapshot = serving_path(paths(home))
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        (as_of,) = con.execute("select max(as_of_at) from vitals.fct_warning_events").fetchone()
+    published = describe(snapshot).published_at.astimezone(ZoneInfo("Asia/Shanghai")).date()
+    workbook = load_workbook(exports["xlsx"])
+    title = workbook["资源"]["A1"].value
+    # The small lake's days, not the day the test runs.
+    assert f"数据截至：{as_of:%Y-%m-%d %H:%M}（北京时间）" in title
+    assert f"发布日期：{published.isoformat()}" in title
+    abstract = [column.label for column in RESOURCE_COLUMNS].index("信息资源摘要")
+    description = [column.label for column in ITEM_COLUMNS].index("信息项描述")
+    texts = [row[abstract] for row in workbook["资源"].iter_rows(min_row=4, values_only=True)]
+    texts += [row[description] for row in workbook["信息项"].iter_rows(min_row=4, values_only=True)]
+    wrong = [t for t in texts if english_words(t or "") or has_emoji(t or "")]
+    wrong += [t for t in texts if re.search(r"[\u4e00-\u9fff][.]", t or "")]
+    assert wrong == []
+    for name in ("资源", "信息项"):
+        sheet = workbook[name]
+        assert (sheet.page_setup.orientation, int(sheet.page_setup.paperSize)) == ("landscape", 9)
+        assert sheet.print_title_rows == "$2:$3"
+        heights = [sheet.row_dimensions[r].height for r in range(4, sheet.max_row + 1)]
+        assert None not in heights
 
 
 def _unstamped(document):

@@ -6,6 +6,10 @@ a restricted staging model over it, and three published resources:
 - events.fct_orders       model, 假名化, declared 一般3, 有条件共享: five columns
 - places.dim_streets      model, no personal data, declared 一般1
 - reference.streets       seed, no dbt meta: catalogue.yml supplies it (一般1 by default)
+
+Descriptions mix Chinese and English as the real ones do; catalogue.yml has a Chinese 摘要 for
+the two models, not for the seed. The snapshot was published 2024-07-31 08:30 Beijing time and
+its data run to 2024-07-30 23:00.
 """
 
 import copy
@@ -101,7 +105,10 @@ def manifest_dict(version="v12"):
             "streets",
             "reference",
             "街镇 — the street list. Grain: one row per street.",
-            {"street_code": "街镇代码.", "street_name": "街镇名称."},
+            {
+                "street_code": "街镇代码 — 12 位统计用区划代码, e.g. 310106012000.",
+                "street_name": "街镇名称.",
+            },
         ),
         _node(
             "test",
@@ -177,6 +184,11 @@ LENGTHS = {
 }
 
 
+# The serving snapshot's publication (UTC; 2024-07-31 08:30 in Beijing) and the data's as-of.
+PUBLISHED_AT = "2024-07-31T00:30:00+00:00"
+DATA_AS_OF = "2024-07-30 23:00"
+
+
 def warehouse(drop=(), extra_columns=None):
     """The tiny project's tables as the warehouse has them (a DbtCatalog)."""
     nodes = {}
@@ -191,7 +203,7 @@ def warehouse(drop=(), extra_columns=None):
             "BASE TABLE",
             {c: CatalogColumn(c, t, i) for i, (c, t) in enumerate(columns, start=1)},
         )
-    return DbtCatalog("2024-07-31T00:30:00+00:00", nodes, LENGTHS)
+    return DbtCatalog(PUBLISHED_AT, nodes, LENGTHS, data_as_of=DATA_AS_OF)
 
 
 def config_dict():
@@ -231,7 +243,7 @@ def config_dict():
         },
         "defaults": {
             "all": {
-                "format": {"class": "数据库", "type": "其他"},
+                "format": {"class": "数据库", "type": "其他（DuckDB）"},
                 "share_method": {"class": "共享平台方式", "type": "数据库"},
                 "keywords": ["静安区"],
             },
@@ -251,6 +263,11 @@ def config_dict():
         "models": {
             "streets": {"element": "地", "resource_category": "基础信息资源/自然资源和空间地理"},
             "fct_orders": {"keywords": ["12345"]},
+        },
+        "phrases": {"Beijing time": "北京时间"},
+        "abstracts": {
+            "fct_orders": "12345 热线工单，来电人已假名化。粒度：每张工单一行。",
+            "dim_streets": "静安区的街道和镇。粒度：每个街道或镇一行。",
         },
     }
 

@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from catalog.build import build_catalogue, chinese_name, classification_codes, validate
+from catalog.build import (
+    beijing_date,
+    build_catalogue,
+    chinese_name,
+    classification_codes,
+    validate,
+)
 from catalog.config import (
     CatalogueError,
     CodeEntry,
@@ -22,7 +28,7 @@ from catalog.config import (
     parse_codes,
 )
 from catalog.dbt_artifacts import ArtifactError, Manifest
-from catalog.standard import highest, is_exportable, type_letter
+from catalog.standard import highest, is_exportable, is_format_type, type_letter
 from tests.unit import catalog_fixtures as fx
 
 
@@ -93,6 +99,8 @@ def test_a_malformed_manifest_names_the_bad_field():
         ("细颗粒物PM2.5 1小时平均（µg/m³）.", "细颗粒物PM2.5 1小时平均（µg/m³）"),
         ("工单数.", "工单数"),
         ("受理时间 (Beijing time).", "受理时间"),
+        ("空气质量分指数 above the table.", "空气质量分指数"),  # no English in a name
+        ("一氧化碳24小时平均（mg/m³）.", "一氧化碳24小时平均（mg/m³）"),  # units are not English
     ],
 )
 def test_the_chinese_name_is_the_start_of_the_description(description, name):
@@ -214,6 +222,119 @@ def test_related_codes_follow_dbt_lineage_through_unpublished_models():
 
 def test_keywords_merge_every_level():
     assert build().resource("events.fct_orders").keywords == ("静安区", "12345")
+
+
+# Chinese text and the data's own dates ------------------------------------------------------
+
+
+def test_items_describe_themselves_in_the_chinese_part_of_the_dbt_description():
+    catalogue = build()
+    descriptions = {
+        (resource.table, item.column): item.description
+        for resource in catalogue.resources
+        for item in resource.items
+    }
+    # "受理时间 (Beijing time)." — the English note has a fixed Chinese form (phrases).
+    assert descriptions["events.fct_orders", "accepted_at"] == "受理时间（北京时间）"
+    # "来电人假名键 — keyed hash." — the English explanation is left out.
+    assert descriptions["events.fct_orders", "caller_key"] == "来电人假名键"
+    # "街镇名称." — the English full stop after a Chinese name goes.
+    assert descriptions["places.dim_streets", "street_name"] == "街镇名称"
+    # A Chinese explanation stays, with its list written the Chinese way and a full stop.
+    assert descriptions["reference.streets", "street_code"] == (
+        "街镇代码：12 位统计用区划代码，如310106012000。"
+    )
+
+
+def test_the_abstract_comes_from_the_catalogue_yaml_or_else_the_chinese_name_with_a_warning():
+    catalogue = build()
+    orders = catalogue.resource("events.fct_orders")
+    assert orders.abstract == "12345 热线工单，来电人已假名化。粒度：每张工单一行。"
+    # The seed has no abstract in catalogue.yml: only the Chinese part of "街镇 — the street
+    # list. Grain: …", and a warning naming where to write one.
+    assert catalogue.resource("reference.streets").abstract == "街镇"
+    assert any("abstracts.streets" in warning for warning in catalogue.warnings)
+
+
+def test_an_abstract_or_item_description_in_english_or_with_emoji_fails_validation():
+    catalogue = build()
+    streets = catalogue.resource("places.dim_streets")
+    items = (dataclasses.replace(streets.items[0], description="街镇代码 ❓"), *streets.items[1:])
+    broken = replace_resource(
+        catalogue, "places.dim_streets", abstract="商圈 — the four districts.", items=items
+    )
+    problems = validate(broken)
+    assert (
+        "places.dim_streets: 信息资源摘要 is not Chinese only: English words 'the', 'four', "
+        "'districts'" in problems
+    )
+    assert "places.dim_streets.street_code: 信息项描述 is not Chinese only: emoji ❓" in problems
+
+
+def test_an_english_abstract_in_the_catalogue_yaml_is_refused_when_read():
+    abstracts = {"fct_orders": "工单 — one row per order."}
+    with pytest.raises(CatalogueError) as raised:
+        fx.config(abstracts=abstracts)
+    assert raised.value.problems == [
+        "abstracts.fct_orders must be Chinese only (the officer's catalogue); found English "
+        "words 'one', 'row', 'per', 'order'"
+    ]
+
+
+def test_an_abstract_for_a_model_that_does_not_exist_fails():
+    abstracts = {**fx.config_dict()["abstracts"], "dim_roads": "道路。"}
+    assert problems_of(config=fx.config(abstracts=abstracts)) == [
+        "catalogue.yml abstracts.dim_roads: no published model or seed of that name"
+    ]
+
+
+def test_the_catalogue_dates_are_the_snapshots_publication_and_the_datas_as_of():
+    catalogue = build()
+    # Published 2024-07-31T00:30Z = 08:30 in Beijing; the data run to 2024-07-30 23:00.
+    assert (catalogue.published_date, catalogue.data_as_of) == ("2024-07-31", "2024-07-30 23:00")
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    assert today not in (catalogue.published_date, catalogue.data_as_of[:10])
+    # A resource's 发布日期 is the day its code was registered (codes.yml).
+    assert {r.published_date for r in catalogue.resources} == {"2024-07-01"}
+
+
+@pytest.mark.parametrize(
+    ("stamp", "day"),
+    [
+        ("2024-07-30T16:30:00+00:00", "2024-07-31"),  # 00:30 the next day in Beijing
+        ("2024-07-30T15:59:00Z", "2024-07-30"),
+        ("2024-07-30T23:00:00", "2024-07-30"),  # no zone: already local
+        ("", ""),
+    ],
+)
+def test_the_publication_day_is_counted_in_beijing_time(stamp, day):
+    assert beijing_date(stamp) == day
+
+
+@pytest.mark.parametrize(
+    ("format_type", "allowed"),
+    [
+        ("其他（DuckDB）", True),  # the list's 其他, naming the product
+        ("其他", True),
+        ("mysql", True),
+        ("DuckDB", False),  # not in the guide's list
+        ("其他()", False),
+        ("其他（）", False),
+        ("数据库表", False),
+    ],
+)
+def test_a_database_format_type_is_from_the_guides_list_or_names_its_other(format_type, allowed):
+    assert is_format_type("数据库", format_type) is allowed
+
+
+def test_the_format_is_a_database_named_duckdb_and_passes_validation():
+    # The shipped catalogue.yml and the fixture say the same: every resource is a table of the
+    # DuckDB serving snapshot.
+    assert load_config().defaults_all["format"] == {"class": "数据库", "type": "其他（DuckDB）"}
+    orders = build().resource("events.fct_orders")
+    assert (orders.format_class, orders.format_type) == ("数据库", "其他（DuckDB）")
+    wrong = replace_resource(build(), "events.fct_orders", format_type="DuckDB")
+    assert any("格式类型 'DuckDB' is not one of" in problem for problem in validate(wrong))
 
 
 # Codes --------------------------------------------------------------------------------------
@@ -407,3 +528,12 @@ def test_the_shipped_catalogue_yaml_and_code_registry_load_and_cover_every_seed(
     assert missing == []
     assert seeds <= set(codes.active)
     assert len({entry.code for entry in codes.active.values()}) == len(codes.active)
+    # Every seed has a Chinese 摘要, and every 摘要 names a model or seed of the dbt project.
+    assert sorted(seeds - set(config.abstracts)) == []
+    dbt = Path(__file__).resolve().parents[2] / "dbt"
+    models = {
+        model["name"]
+        for path in (dbt / "models").rglob("*.yml")
+        for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models") or []
+    }
+    assert sorted(set(config.abstracts) - models - seeds) == []
