@@ -135,8 +135,6 @@ def chart_sql(
             (_identifier(options["x"]), options["x"]),
             (_identifier(options["y"]), options["y"]),
         ]
-    elif viz == "geojson_map":
-        columns, limit = [options["geojson"], "area_code", "area_name", "street_code"], 5000
     elif options.get("columns"):  # a chart type this module does not know: raw rows …
         columns = list(options["columns"])
     else:  # … or its metrics by its group-by columns

@@ -22,8 +22,19 @@ from typing import Any
 
 import yaml
 
+from dashboards import geo
 from dashboards.catalog import Catalog
-from dashboards.spec import FILTER_OPERATORS, ChartSpec, DashboardSpec, DatasetSpec, Spec
+from dashboards.spec import (
+    FILTER_OPERATORS,
+    LINK,
+    TEMPLATE_DIR,
+    ChartSpec,
+    DashboardSpec,
+    DatasetSpec,
+    NativeFilter,
+    Spec,
+    template_text,
+)
 
 NAMESPACE = uuid.UUID("6f2c0b51-3c1e-5b7a-9d43-0c1a7e5c1d07")  # cityops dashboards, fixed
 VERSION = "1.0.0"
@@ -48,7 +59,6 @@ THRESHOLD_LEVELS = (
 # Superset shows a link to where a managed object lives; the spec is in the repository.
 MANAGED_URL = None
 PLACEHOLDER_DATASOURCE = "0__table"
-MAP_VIEWPORT = {"longitude": 121.452, "latitude": 31.262, "zoom": 11.6, "bearing": 0, "pitch": 0}
 
 
 def stable_uuid(kind: str, name: str) -> str:
@@ -242,6 +252,8 @@ def _chart(
     dataset = spec.datasets[chart.dataset]
     params, query = CHART_BUILDERS[chart.viz](chart, dataset, catalog)
     params = {"datasource": PLACEHOLDER_DATASOURCE, **params, "time_range": "No filter"}
+    if chart.viz == "html":
+        params["handlebarsTemplate"] = expand_template(params["handlebarsTemplate"], spec)
     query = {
         "filters": _query_filters(chart.options.get("filters") or []),
         "extras": {"having": "", "where": ""},
@@ -410,14 +422,14 @@ def _table(chart: ChartSpec, dataset: DatasetSpec, catalog: Catalog) -> tuple[di
     params = {
         **common,
         "query_mode": "aggregate",
-        "groupby": options["groupby"],
+        "groupby": options.get("groupby") or [],
         "metrics": metrics,
         "all_columns": [],
         "timeseries_limit_metric": sort_metric,
         "order_desc": not ascending,
     }
     query = {
-        "columns": options["groupby"],
+        "columns": options.get("groupby") or [],
         "metrics": metrics,
         "orderby": [[sort_metric, ascending]],
         "order_desc": not ascending,
@@ -577,27 +589,107 @@ def _heatmap(chart: ChartSpec, dataset: DatasetSpec, catalog: Catalog) -> tuple[
     return params, query
 
 
-def _geojson_map(chart: ChartSpec, dataset: DatasetSpec, catalog: Catalog) -> tuple[dict, dict]:
+def _html(chart: ChartSpec, dataset: DatasetSpec, catalog: Catalog) -> tuple[dict, dict]:
+    """Superset's Handlebars chart: the template and its CSS from dashboards/templates/."""
     options = chart.options
+    table_params, query = _table(
+        ChartSpec(chart.key, chart.title, "table", chart.dataset, options), dataset, catalog
+    )
+    css = TEMPLATE_DIR / f"{options['template']}.css"
     params = {
-        "viz_type": "deck_geojson",
-        "geojson": options["geojson"],
-        "adhoc_filters": _adhoc_filters(options.get("filters") or []),
-        "row_limit": 5000,
-        "filled": True,
-        "stroked": True,
-        "extruded": False,
-        "line_width": 1,
-        "line_width_unit": "pixels",
-        "point_radius_scale": 100,
-        # Alpha 0: each feature's own properties.fillColor (computed in SQL) is used.
-        "fill_color_picker": {"r": 0, "g": 0, "b": 0, "a": 0},
-        "stroke_color_picker": {"r": 255, "g": 255, "b": 255, "a": 1},
-        "autozoom": True,
-        "viewport": MAP_VIEWPORT,
+        key: table_params[key]
+        for key in (
+            "adhoc_filters",
+            "row_limit",
+            "query_mode",
+            "groupby",
+            "metrics",
+            "all_columns",
+            "order_by_cols",
+            "timeseries_limit_metric",
+            "order_desc",
+        )
+        if key in table_params
     }
-    columns = [options["geojson"], "area_code", "area_name", "street_code"]
-    return params, {"columns": columns}
+    params |= {
+        "viz_type": "handlebars",
+        # Links are made concrete by _chart, which knows the other dashboards' filters.
+        "handlebarsTemplate": template_text(options["template"]),
+        "styleTemplate": css.read_text(encoding="utf-8") if css.exists() else "",
+        "percent_metrics": [],
+    }
+    return params, query
+
+
+def expand_template(text: str, spec: Spec) -> str:
+    """A template with its ``[[url …]]``, ``[[basemap]]`` and ``[[viewbox]]`` made concrete."""
+    frame = geo.svg_frame()
+    text = text.replace("[[viewbox]]", f"0 0 {frame.width:g} {frame.height:g}")
+    if "[[basemap]]" in text:
+        text = text.replace("[[basemap]]", basemap_svg(frame))
+    filters = {dashboard.slug: dashboard.native_filters for dashboard in spec.dashboards}
+
+    def link(match) -> str:
+        slug, key, value = match.groups()
+        return dashboard_link(slug, filters[slug][key] if key else None, value or "")
+
+    return LINK.sub(link, text)
+
+
+def dashboard_link(slug: str, native_filter: NativeFilter | None = None, value: str = "") -> str:
+    """A dashboard's URL, with its native filter ``key`` set to ``value`` (may be Handlebars).
+
+    Superset reads the filter's state from the ``native_filters`` parameter (rison). The value
+    is written three times, as the query's filter, the filter's value and its label.
+    """
+    url = f"/superset/dashboard/{slug}/"
+    if native_filter is None:
+        return url
+    filter_id, column = native_filter.id, native_filter.column
+    quoted = f"'{value}'"
+    return (
+        f"{url}?native_filters=({filter_id}:("
+        f"extraFormData:(filters:!((col:{column},op:IN,val:!({quoted})))),"
+        f"filterState:(label:{quoted},validateStatus:!f,value:!({quoted})),"
+        f"id:{filter_id},ownState:()))"
+    )
+
+
+def basemap_svg(frame: geo.SvgFrame) -> str:
+    """The static layer of the district map: neighbours, street borders and names, outline.
+
+    Drawn over the data layer with ``pointer-events: none``, so the areas and points under it
+    keep their tooltips and links.
+    """
+    from shapely.geometry import shape
+
+    parts = ['<g class="base" pointer-events="none">']
+    districts = geo.districts()
+    for code, (_name, outline) in districts.items():
+        if code == geo.DISTRICT_CODE:
+            continue
+        parts.append(f'<path class="neighbour" d="{frame.path(outline)}"></path>')
+    features = geo.load()
+    for feature in features:
+        if feature["properties"]["area_level"] == "grid":
+            parts.append(
+                f'<path class="grid-line" d="{frame.path(shape(feature["geometry"]))}"></path>'
+            )
+    for feature in features:
+        if feature["properties"]["area_level"] == "street":
+            parts.append(
+                f'<path class="street-line" d="{frame.path(shape(feature["geometry"]))}"></path>'
+            )
+    parts.append(f'<path class="outline" d="{frame.path(districts[geo.DISTRICT_CODE][1])}"></path>')
+    for feature in features:
+        properties = feature["properties"]
+        if properties["area_level"] == "street":
+            x, y = frame.xy(*properties["label"])
+            parts.append(
+                f'<text class="street-name" x="{x:g}" y="{y:g}">{properties["name"]}</text>'
+            )
+    parts.append("</g>")
+    return "".join(parts)
 
 
 CHART_BUILDERS = {
@@ -606,12 +698,63 @@ CHART_BUILDERS = {
     "line": _timeseries,
     "bar": _timeseries,
     "heatmap": _heatmap,
-    "geojson_map": _geojson_map,
     "indicator_trend": _indicator_trend,
+    "html": _html,
 }
 
 
 # -- dashboards -----------------------------------------------------------------------------
+
+
+def _native_filter(dashboard: DashboardSpec, item: NativeFilter) -> dict[str, Any]:
+    """A native filter over the whole dashboard; charts whose dataset lacks the column ignore it."""
+    select = item.kind == "select"
+    default: dict[str, Any] = {"extraFormData": {}, "filterState": {}, "ownState": {}}
+    if item.default is not None:
+        if select:
+            values = list(item.default)
+            default = {
+                "extraFormData": {"filters": [{"col": item.column, "op": "IN", "val": values}]},
+                "filterState": {"value": values, "label": ", ".join(map(str, values))},
+                "ownState": {},
+            }
+        else:
+            low, high = item.default
+            default = {
+                "extraFormData": {
+                    "filters": [
+                        {"col": item.column, "op": ">=", "val": low},
+                        {"col": item.column, "op": "<=", "val": high},
+                    ]
+                },
+                "filterState": {"value": [low, high], "label": f"{low} ≤ x ≤ {high}"},
+                "ownState": {},
+            }
+    return {
+        "id": item.id,
+        "name": item.title,
+        "filterType": "filter_select" if select else "filter_range",
+        "type": "NATIVE_FILTER",
+        "description": "",
+        "targets": [
+            {"datasetUuid": stable_uuid("dataset", item.dataset), "column": {"name": item.column}}
+        ],
+        "controlValues": (
+            {
+                "enableEmptyFilter": False,
+                "defaultToFirstItem": False,
+                "multiSelect": True,
+                "searchAllOptions": False,
+                "inverseSelection": False,
+            }
+            if select
+            else {"enableEmptyFilter": False}
+        ),
+        "defaultDataMask": default,
+        "cascadeParentIds": [],
+        "scope": {"rootPath": ["ROOT_ID"], "excluded": []},
+        "tabsInScope": [],
+    }
 
 
 def _dashboard(dashboard: DashboardSpec) -> dict[str, Any]:
@@ -677,7 +820,9 @@ def _dashboard(dashboard: DashboardSpec) -> dict[str, Any]:
         "cross_filters_enabled": True,
         "default_filters": "{}",
         "chart_configuration": {},
-        "native_filter_configuration": [],
+        "native_filter_configuration": [
+            _native_filter(dashboard, item) for item in dashboard.native_filters.values()
+        ],
     }
     return {
         "dashboard_title": dashboard.title,

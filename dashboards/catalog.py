@@ -23,8 +23,10 @@ from dashboards.spec import DatasetSpec, Spec
 
 REPO = Path(__file__).resolve().parents[1]
 MANIFEST = REPO / "dbt" / "target" / "manifest.json"
-SHAPES_PLACEHOLDER = "__AREA_SHAPES__"
 CATALOGUE_PLACEHOLDER = "__CATALOGUE_RESOURCES__"
+# The overview map's canvas (dashboards/geo.py): areas as SVG paths, and the projection.
+PATHS_PLACEHOLDER = "__AREA_PATHS__"
+FRAME_PLACEHOLDER = "__MAP_FRAME__"
 TEMPORAL = ("DATE", "TIMESTAMP", "TIME")
 
 
@@ -88,20 +90,33 @@ def dbt_columns(manifest: Path = MANIFEST) -> dict[str, dict[str, str]]:
     }
 
 
-def area_shapes_values() -> str:
-    """The committed synthetic shapes as SQL VALUES: area level, code, name, street, geometry."""
+def area_paths_values() -> str:
+    """The shapes on the overview map's canvas as SQL VALUES.
+
+    Area level, code, name, street, SVG path, label x and y.
+    """
+    from shapely.geometry import shape
+
+    frame = geo.svg_frame()
     rows = []
     for feature in geo.load():
         properties = feature["properties"]
+        x, y = frame.xy(*properties["label"])
         values = (
             properties["area_level"],
             properties["area_code"],
             properties["name"],
             properties["street_code"],
-            json.dumps(feature["geometry"], separators=(",", ":")),
+            frame.path(shape(feature["geometry"])),
         )
-        rows.append("(" + ", ".join(_literal(value) for value in values) + ")")
+        rows.append("(" + ", ".join(_literal(value) for value in values) + f", {x}, {y})")
     return ",\n        ".join(rows)
+
+
+def map_frame_values() -> str:
+    """The projection as one SQL VALUES row: west, north, kx, ky, margin (geo.SvgFrame.xy)."""
+    frame = geo.svg_frame()
+    return f"({frame.west!r}, {frame.north!r}, {frame.kx!r}, {frame.ky!r}, {geo.SVG_MARGIN!r})"
 
 
 def catalogue_values(snapshot: Path, manifest: Path) -> str:
@@ -138,8 +153,10 @@ def render_sql(dataset: DatasetSpec, snapshot: Path, manifest: Path = MANIFEST) 
     if dataset.sql is None:
         return None
     sql = dataset.sql.strip()
-    if SHAPES_PLACEHOLDER in sql:
-        sql = sql.replace(SHAPES_PLACEHOLDER, area_shapes_values())
+    if PATHS_PLACEHOLDER in sql:
+        sql = sql.replace(PATHS_PLACEHOLDER, area_paths_values())
+    if FRAME_PLACEHOLDER in sql:
+        sql = sql.replace(FRAME_PLACEHOLDER, map_frame_values())
     if CATALOGUE_PLACEHOLDER in sql:
         sql = sql.replace(CATALOGUE_PLACEHOLDER, catalogue_values(snapshot, manifest))
     return sql

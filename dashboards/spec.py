@@ -7,6 +7,7 @@ naming the file and the field of every problem it finds, before anything reaches
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from ingestion.config import NonBlank, NullMeansDefault, Strict, field_problem
 from ingestion.config import problems as config_problems
 
 SPEC_DIR = Path(__file__).resolve().parent / "spec"
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
 FILTER_OPERATORS = {
     "==": 1,
@@ -110,6 +112,23 @@ class Cell:
 
 
 @dataclass(frozen=True)
+class NativeFilter:
+    """A dashboard's native filter on one column (applied to every chart whose dataset has it)."""
+
+    key: str
+    title: str
+    dataset: str
+    column: str
+    kind: str  # "select" or "range"
+    default: tuple[Any, ...] | None = None
+
+    @property
+    def id(self) -> str:
+        """Superset's filter id, stable so that links can set the filter."""
+        return f"NATIVE_FILTER-{self.key}"
+
+
+@dataclass(frozen=True)
 class DashboardSpec:
     """A dashboard: title, who sees it, rows of cells, its charts and markdown."""
 
@@ -122,10 +141,13 @@ class DashboardSpec:
     rows: tuple[tuple[Cell, ...], ...]
     markdown: dict[str, str]
     charts: dict[str, ChartSpec]
+    native_filters: dict[str, NativeFilter] = field(default_factory=dict)
 
     def datasets(self) -> set[str]:
-        """The keys of the datasets its charts read."""
-        return {chart.dataset for chart in self.charts.values()}
+        """The keys of the datasets its charts and filters read."""
+        return {chart.dataset for chart in self.charts.values()} | {
+            item.dataset for item in self.native_filters.values()
+        }
 
 
 @dataclass(frozen=True)
@@ -278,6 +300,16 @@ class _Cell(Strict):
         return self
 
 
+class _NativeFilter(Strict):
+    """A native filter: a select of a column's values, or a numeric range."""
+
+    title: Text
+    dataset: Text
+    column: Text
+    kind: Literal["select", "range"] = "select"
+    default: list[Any] | None = None
+
+
 class _Dashboard(NullMeansDefault):
     """One dashboard file; ``templates`` holds YAML anchors the charts reuse (``<<: *tile``)."""
 
@@ -289,6 +321,7 @@ class _Dashboard(NullMeansDefault):
     layout: list[list[Annotated[_Cell, BeforeValidator(_chart_key)]]]
     markdown: dict[str, str] = Field(default_factory=dict)
     charts: dict[str, dict[str, Any]]
+    native_filters: dict[str, _NativeFilter] = Field(default_factory=dict)
     templates: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -324,6 +357,31 @@ class _Table(_Chart):
         return self
 
 
+class _Html(_Chart):
+    """Superset's Handlebars chart: rows or groups rendered by ``templates/<template>.hbs``.
+
+    The template may hold ``[[url slug]]`` or ``[[url slug filter={{column}}]]`` (a link to a
+    dashboard of the spec, its native filter set to the row's value), ``[[basemap]]`` and
+    ``[[viewbox]]`` (the district map's static layer and canvas, dashboards/geo.py).
+    """
+
+    template: Text
+    columns: list[str] | None = None
+    groupby: list[str] | None = None
+    metrics: list[str] | None = None
+    order_by: list[Order] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _rows_or_groups(self) -> _Html:
+        if self.columns and (self.groupby or self.metrics):
+            raise ValueError("give columns (raw rows) or groupby/metrics, not both")
+        if not (self.columns or self.metrics):
+            raise ValueError("an html chart needs columns (raw rows) or metrics")
+        if not (TEMPLATE_DIR / f"{self.template}.hbs").exists():
+            raise ValueError(f"no template {self.template}.hbs in {TEMPLATE_DIR}")
+        return self
+
+
 class _Series(_Chart):
     """``line`` and ``bar``."""
 
@@ -344,10 +402,6 @@ class _Heatmap(_Chart):
     bounds: list[float | None] | None = None  # null: no bounds; unset: 0 … 100
 
 
-class _GeojsonMap(_Chart):
-    geojson: str
-
-
 class _IndicatorTrend(_Chart):
     """A line of one indicator; the options given replace the line's defaults."""
 
@@ -364,8 +418,8 @@ CHART_MODELS: dict[str, type[_Chart]] = {
     "line": _Series,
     "bar": _Series,
     "heatmap": _Heatmap,
-    "geojson_map": _GeojsonMap,
     "indicator_trend": _IndicatorTrend,
+    "html": _Html,
 }
 
 
@@ -399,6 +453,7 @@ def load_spec(folder: Path = SPEC_DIR) -> Spec:
     problems += [
         f"chart title used more than once: {title}" for title, n in titles.items() if n > 1
     ]
+    problems += _link_problems(dashboards)
     if problems or database is None:
         raise SpecError("Invalid dashboards spec:\n  - " + "\n  - ".join(problems))
     return Spec(
@@ -409,6 +464,33 @@ def load_spec(folder: Path = SPEC_DIR) -> Spec:
         live_database_name=live_database.name if live_database else None,
         live_database_label=(live_database.label or live_database.name) if live_database else None,
     )
+
+
+LINK = re.compile(r"\[\[url ([a-z0-9-]+)(?: ([a-z_]+)=(\{\{[^}]+\}\}|[^\]\s]+))?\]\]")
+
+
+def template_text(name: str) -> str:
+    """An html chart's Handlebars template as written."""
+    return (TEMPLATE_DIR / f"{name}.hbs").read_text(encoding="utf-8")
+
+
+def _link_problems(dashboards: list[DashboardSpec]) -> list[str]:
+    """Every ``[[url slug filter=…]]`` of a template names a dashboard and one of its filters."""
+    by_slug = {dashboard.slug: dashboard for dashboard in dashboards}
+    problems = []
+    for dashboard in dashboards:
+        for chart in dashboard.charts.values():
+            if chart.viz != "html":
+                continue
+            for slug, key, _ in LINK.findall(template_text(chart.options["template"])):
+                target = by_slug.get(slug)
+                if target is None:
+                    problems.append(f"{chart.options['template']}.hbs links to unknown {slug}")
+                elif key and key not in target.native_filters:
+                    problems.append(
+                        f"{chart.options['template']}.hbs: {slug} has no native filter {key}"
+                    )
+    return problems
 
 
 def _live_problems(datasets: dict[str, DatasetSpec], live: _Database | None) -> list[str]:
@@ -514,7 +596,20 @@ def _dashboard(
             problems.append(
                 f"{where}: chart {key} is placed {placed.count(key)} times (once expected)"
             )
+    native_filters = {}
+    for key, item in body.native_filters.items():
+        if item.dataset not in datasets:
+            problems.append(f"{where}: native filter {key} reads unknown dataset {item.dataset!r}")
+        native_filters[key] = NativeFilter(
+            key,
+            item.title,
+            item.dataset,
+            item.column,
+            item.kind,
+            tuple(item.default) if item.default is not None else None,
+        )
     return DashboardSpec(
+        native_filters=native_filters,
         name=name,
         slug=body.slug,
         title=body.title,

@@ -15,6 +15,7 @@ provisioner imports (dashboards/bundle.py).
 
 import json
 import os
+import re
 from pathlib import Path
 
 _HOME = Path(os.environ.get("CITYOPS_HOME", "data")).resolve() / "superset"
@@ -49,6 +50,20 @@ LANGUAGES = {
     "en": {"flag": "us", "name": "English"},
 }
 D3_FORMAT = {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["¥", ""]}
+# Chinese month and day names on time axes and in dates (d3-time-format's zh-CN locale).
+D3_TIME_FORMAT = {
+    "dateTime": "%x %A %X",
+    "date": "%Y年%-m月%-d日",
+    "time": "%H:%M:%S",
+    "periods": ["上午", "下午"],
+    "days": ["星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"],
+    "shortDays": ["周日", "周一", "周二", "周三", "周四", "周五", "周六"],
+    "months": [
+        f"{n}月"
+        for n in ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二"]
+    ],
+    "shortMonths": [f"{n}月" for n in range(1, 13)],
+}
 
 FEATURE_FLAGS = {
     # Dashboards list their roles: street teams see only the dashboards granted to them.
@@ -81,3 +96,103 @@ RATELIMIT_ENABLED = False
 SQLLAB_TIMEOUT = 60
 SUPERSET_WEBSERVER_TIMEOUT = 120
 ROW_LIMIT = 50000
+
+# 城运总览 is drawn by Handlebars charts (dashboards/templates/): inline SVG for the map and
+# small styled lists. Superset sanitizes their HTML with GitHub's schema, which drops SVG and
+# <style>; allow exactly the elements and attributes the templates use. No script, no event
+# handlers, no style attribute: colours come from classes and presentation attributes.
+_SVG_ATTRIBUTES = ["className", "fill", "stroke", "strokeWidth", "pointerEvents", "transform"]
+HTML_SANITIZATION_SCHEMA_EXTENSIONS = {
+    "tagNames": ["svg", "g", "path", "circle", "rect", "text", "title", "style"],
+    "attributes": {
+        # GitHub's schema lists some elements' attributes itself (an <a> only its href), and
+        # such a list replaces "*" for that element: name the classes for each element used.
+        **{tag: ["className", "title"] for tag in ("div", "span", "b", "i")},
+        "a": ["className", "title", "href"],
+        "svg": ["viewBox", "preserveAspectRatio", "width", "height"],
+        "g": _SVG_ATTRIBUTES,
+        "path": [*_SVG_ATTRIBUTES, "d"],
+        "circle": [*_SVG_ATTRIBUTES, "cx", "cy", "r"],
+        "rect": [*_SVG_ATTRIBUTES, "x", "y", "width", "height"],
+        "text": [*_SVG_ATTRIBUTES, "x", "y", "textAnchor"],
+    },
+}
+
+# Leaders and street teams land on 城运总览 after login instead of Superset's generic home.
+LANDING_DASHBOARD = "/superset/dashboard/city-overview/"
+LANDING_ROLES = ("领导",)
+LANDING_ROLE_PREFIX = "街镇·"
+
+
+# Corrections to Superset's Chinese catalogue (wrong or missing messages), by English message.
+_TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+
+
+def _language_pack(lang: str) -> dict | None:
+    """Superset's language pack for ``lang`` with our corrections over it (None if unknown)."""
+    import superset
+
+    path = Path(superset.__file__).parent / "translations" / lang / "LC_MESSAGES" / "messages.json"
+    if not re.fullmatch(r"[a-z]{2,3}(_[A-Z]{2})?", lang) or not path.is_file():
+        return None
+    pack = json.loads(path.read_text(encoding="utf-8"))
+    corrections = _TRANSLATIONS / f"{lang}.json"
+    if corrections.is_file():
+        messages = pack["locale_data"]["superset"]
+        for english, chinese in json.loads(corrections.read_text(encoding="utf-8")).items():
+            if not english.startswith("_"):
+                messages[english] = [chinese]
+    return pack
+
+
+def FLASK_APP_MUTATOR(app):
+    """Send leaders and street roles to 城运总览; serve the corrected language pack to all.
+
+    Superset serves the language pack only to logged-in users, so its login page stayed in
+    English; the pack holds only the public translations.
+    """
+    from flask import jsonify, redirect, request
+    from flask_login import current_user
+
+    @app.before_request
+    def _translations():
+        match = re.fullmatch(r"/superset/language_pack/([^/]+)/", request.path)
+        if request.method != "GET" or match is None:
+            return None
+        pack = _language_pack(match.group(1))
+        return jsonify(pack) if pack is not None else None
+
+    @app.before_request
+    def _landing():
+        if request.method != "GET" or request.path not in ("/", "/superset/welcome/"):
+            return None
+        if not getattr(current_user, "is_authenticated", False):
+            return None
+        roles = {role.name for role in getattr(current_user, "roles", [])}
+        if roles & set(LANDING_ROLES) or any(r.startswith(LANDING_ROLE_PREFIX) for r in roles):
+            return redirect(LANDING_DASHBOARD)
+        return None
+
+
+# The browser may load nothing from outside this server: Superset's default policy allows
+# map tiles (Mapbox, OpenStreetMap, CARTO) and Scarf's telemetry pixel; ours allows only
+# 'self', data: and blob:. 'unsafe-eval' is needed by the Handlebars charts of 城运总览
+# (Handlebars compiles a template into a function); their output is sanitized as above, and
+# every chart is provisioned from the repository (docs/decisions.md).
+TALISMAN_ENABLED = True
+TALISMAN_CONFIG = {
+    "content_security_policy": {
+        "base-uri": ["'self'"],
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "blob:", "data:"],
+        "worker-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "object-src": "'none'",
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "font-src": ["'self'", "data:"],
+        "script-src": ["'self'", "'strict-dynamic'", "'unsafe-eval'"],
+    },
+    "content_security_policy_nonce_in": ["script-src"],
+    "force_https": False,
+    "session_cookie_secure": False,
+}

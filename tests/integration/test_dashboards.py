@@ -73,7 +73,7 @@ def _inventory(client):
     return sorted(found)
 
 
-def test_up_serves_the_four_dashboards_and_every_chart_answers(superset_instance):
+def test_up_serves_the_five_dashboards_and_every_chart_answers(superset_instance):
     spec = load_spec()
     result = superset_instance.provisioned
     with superset_instance.client() as admin:
@@ -83,7 +83,7 @@ def test_up_serves_the_four_dashboards_and_every_chart_answers(superset_instance
         # The small snapshot is built from today's dbt project, so nothing may be missing.
         assert result.missing_datasets == {}
         assert set(dashboards) == {dashboard.slug for dashboard in spec.dashboards}
-        assert len(dashboards) == 4
+        assert len(dashboards) == 5
         for dashboard in spec.dashboards:
             charts = admin.get(f"/api/v1/dashboard/{dashboards[dashboard.slug]['id']}/charts")
             assert len(charts["result"]) == len(dashboard.charts), dashboard.slug
@@ -252,7 +252,7 @@ def test_street_users_get_neither_the_quality_dashboard_nor_sql_lab(superset_ins
     result = superset_instance.provisioned
     with superset_instance.client(street.username, user_password(target, street.username)) as user:
         titles = {row["slug"] for row in user.list_all("dashboard", columns=["id", "slug"])}
-        assert titles == {"city-vitals", "hotline-grid", "street-desk"}
+        assert titles == {"city-overview", "city-vitals", "hotline-grid", "street-desk"}
         with pytest.raises(SupersetError) as refused:
             user.sql(result.database_id, "select 1")
         assert refused.value.status_code in (401, 403)

@@ -13,7 +13,7 @@ from dashboards import bundle, geo
 from dashboards.catalog import Catalog, Column, label_of
 from dashboards.client import _rison
 from dashboards.settings import REPO, duckdb_version, requirements
-from dashboards.spec import _live_problems, load_spec
+from dashboards.spec import SpecError, _live_problems, load_spec
 from vitals.registry import DIMENSIONS
 
 SERVING_URI = "duckdb:////data/serving/current.duckdb"
@@ -71,10 +71,11 @@ def rendered():
     return spec, bundle.render(spec, _catalog(spec), SERVING_URI, LIVE_URI)
 
 
-def test_the_spec_has_four_dashboards_with_chinese_titles():
+def test_the_spec_has_five_dashboards_with_chinese_titles():
     spec = load_spec()
     titles = {d.slug: d.title for d in spec.dashboards}
     assert titles == {
+        "city-overview": "城运总览",
         "city-vitals": "城市运行生命体征",
         "hotline-grid": "12345 热线与网格运行",
         "quality-catalogue": "数据质量与资源目录",
@@ -205,8 +206,93 @@ def test_the_committed_shapes_are_generated_from_the_reference_grids():
     assert sum(f["properties"]["area_level"] == "grid" for f in features) == 85
     assert sum(f["properties"]["area_level"] == "street" for f in features) == 14
     assert all(f["properties"]["synthetic"] for f in features)
-    ring = features[-1]["geometry"]["coordinates"][0]
+    ring = features[-1]["geometry"]["coordinates"][0][0]
     assert ring[0] == ring[-1] and len(ring) >= 4
+
+
+def test_the_cells_tile_the_real_district_outline():
+    from shapely.geometry import shape
+    from shapely.ops import unary_union
+
+    outline = geo.districts()[geo.DISTRICT_CODE][1]
+    features = geo.load()
+    grids = [shape(f["geometry"]) for f in features if f["properties"]["area_level"] == "grid"]
+    streets = [shape(f["geometry"]) for f in features if f["properties"]["area_level"] == "street"]
+    # The grids cover the district (simplified by 15 m, so nearly) without overlapping.
+    covered = unary_union(grids)
+    assert covered.area / outline.area == pytest.approx(1.0, abs=0.01)
+    assert sum(g.area for g in grids) == pytest.approx(covered.area, rel=0.01)
+    assert unary_union(streets).area == pytest.approx(covered.area, rel=0.01)
+    # Every label point lies in its own area.
+    for feature in features:
+        point = shape({"type": "Point", "coordinates": feature["properties"]["label"]})
+        assert shape(feature["geometry"]).buffer(1e-6).contains(point), feature["properties"]
+
+
+def test_an_echarts_ring_decodes_to_its_coordinates():
+    # Deltas (2, -1) then (-3, 4) from (1024, 2048): zig-zag 4, 1, 5, 8 → "D","A","E","H".
+    ring = geo.decode_echarts_ring("@@" + "DAEH", [1024, 2048], scale=1024)
+    assert ring == [[1 + 2 / 1024, 2 - 1 / 1024], [1 - 1 / 1024, 2 + 3 / 1024]]
+    districts = geo.districts()
+    assert districts[geo.DISTRICT_CODE][0] == "静安区"
+    assert set(districts) == set(geo.OUTLINE_CODES)
+
+
+def test_the_overview_map_projects_north_up_within_its_canvas():
+    frame = geo.svg_frame()
+    west, south, east, north = geo.districts()[geo.DISTRICT_CODE][1].bounds
+    assert frame.xy(west, north) == (geo.SVG_MARGIN, geo.SVG_MARGIN)
+    x, y = frame.xy(east, south)
+    assert y == pytest.approx(geo.SVG_HEIGHT + geo.SVG_MARGIN, abs=0.1)
+    assert x == pytest.approx(frame.width - geo.SVG_MARGIN, abs=0.1)
+
+
+def test_overview_templates_link_to_filtered_dashboards(rendered):
+    _, files = rendered
+    status = yaml.safe_load(files["charts/city-overview/status.yaml"])
+    assert status["viz_type"] == "handlebars"
+    template = status["params"]["handlebarsTemplate"]
+    assert "[[" not in template
+    # The red count opens 城市运行生命体征 with its level filter set to 红.
+    assert (
+        "/superset/dashboard/city-vitals/?native_filters=(NATIVE_FILTER-level:(extraFormData:"
+        "(filters:!((col:peak_level_name,op:IN,val:!('红'))))"
+    ) in template
+    chips = yaml.safe_load(files["charts/city-overview/dimensions.yaml"])["params"]
+    assert "val:!('{{dimension_name}}')" in chips["handlebarsTemplate"]
+    assert chips["styleTemplate"].startswith(".ov-chips")
+    the_map = yaml.safe_load(files["charts/city-overview/map.yaml"])["params"]["handlebarsTemplate"]
+    # The static layer names every street; the data layer draws the areas and points.
+    names = geo.read_street_names().values()
+    assert all('class="street-name"' in the_map and f">{name}</text>" in the_map for name in names)
+    assert 'viewBox="0 0 ' in the_map and "{{svg_path}}" in the_map
+    vitals = yaml.safe_load(files["dashboards/city-vitals.yaml"])
+    filters = {f["id"]: f for f in vitals["metadata"]["native_filter_configuration"]}
+    assert filters["NATIVE_FILTER-level"]["targets"][0]["column"] == {"name": "peak_level_name"}
+
+
+def test_a_template_link_to_an_unknown_filter_is_a_spec_error():
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from dashboards import spec as spec_module
+
+    with tempfile.TemporaryDirectory() as folder:
+        shutil.copytree(spec_module.SPEC_DIR, Path(folder) / "spec")
+        shutil.copytree(spec_module.TEMPLATE_DIR, Path(folder) / "templates")
+        page = Path(folder) / "templates" / "overview_status.hbs"
+        page.write_text(
+            page.read_text(encoding="utf-8").replace("city-vitals level=", "city-vitals levl="),
+            encoding="utf-8",
+        )
+        original = spec_module.TEMPLATE_DIR
+        spec_module.TEMPLATE_DIR = Path(folder) / "templates"
+        try:
+            with pytest.raises(SpecError, match="city-vitals has no native filter levl"):
+                load_spec(Path(folder) / "spec")
+        finally:
+            spec_module.TEMPLATE_DIR = original
 
 
 def test_superset_pins_the_pipelines_duckdb():
@@ -241,3 +327,27 @@ def test_superset_sends_no_telemetry():
     }
     assert isinstance(settings.get("SCARF_ANALYTICS"), ast.Constant)
     assert settings["SCARF_ANALYTICS"].value is False
+
+
+def test_superset_pages_may_load_nothing_from_outside():
+    import runpy
+
+    from dashboards.settings import CONFIG
+
+    # The config reads its secret from the environment when set; nothing else is needed.
+    env = {"SUPERSET_SECRET_KEY": "x", "SUPERSET_GUEST_TOKEN_SECRET": "y"}
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        config = runpy.run_path(str(CONFIG))
+    policy = config["TALISMAN_CONFIG"]["content_security_policy"]
+    sources = [
+        s for value in policy.values() for s in ([value] if isinstance(value, str) else value)
+    ]
+    assert not [s for s in sources if "://" in s or "." in s.strip("'")], sources
+    assert config["TALISMAN_ENABLED"] is True
+    # The overview's SVG survives sanitizing; scripts and event handlers do not.
+    schema = config["HTML_SANITIZATION_SCHEMA_EXTENSIONS"]
+    assert {"svg", "path", "circle", "title"} <= set(schema["tagNames"])
+    assert "script" not in schema["tagNames"]
+    assert not [a for values in schema["attributes"].values() for a in values if a.startswith("on")]
