@@ -215,8 +215,8 @@ def build_node(con: duckdb.DuckDBPyConnection, node: dict[str, Any]) -> None:
 def _is_empty_test(sql: str) -> bool:
     """A test that compiled to a query that cannot return a row (``… where false``).
 
-    ``no_clear_pii`` compiles to one for a relation without text columns, and for every
-    relation when compiled against a database where the relations do not exist.
+    ``no_clear_pii`` compiles to one for every relation when compiled against a database where
+    the relations do not exist (a relation without text columns compiles to ``limit 0``).
     """
     return " ".join(sql.split()).lower().endswith("where false")
 
