@@ -685,9 +685,10 @@ def basemap_svg(frame: geo.SvgFrame) -> str:
         properties = feature["properties"]
         if properties["area_level"] == "street":
             x, y = frame.xy(*properties["label"])
-            parts.append(
-                f'<text class="street-name" x="{x:g}" y="{y:g}">{properties["name"]}</text>'
-            )
+            # 静安寺 for 静安寺街道: the suffix says nothing on a map of streets and crowds the
+            # small streets of the south; 彭浦镇 keeps its name.
+            label = properties["name"].removesuffix("街道")
+            parts.append(f'<text class="street-name" x="{x:g}" y="{y:g}">{label}</text>')
     parts.append("</g>")
     return "".join(parts)
 
