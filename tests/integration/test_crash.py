@@ -51,8 +51,27 @@ RUN_HISTORY_TABLES = {
     "quality.fct_check_results",
     "quality.fct_check_results_daily",
 }
-# Columns that hold the wall-clock time of an ingestion, in a table otherwise compared.
-RUN_HISTORY_COLUMNS = {"quality.fct_quarantine_daily": ("ingested_at",)}
+# Columns that hold the wall-clock time of an ingestion, or the verdict of the latest freshness
+# check (run history), in a table otherwise compared.
+_WALL_CLOCK = ("wall_clock_checked_at", "wall_clock_expected_date")
+RUN_HISTORY_COLUMNS = {
+    "quality.fct_quarantine_daily": ("ingested_at",),
+    "quality.fct_source_freshness": (
+        "last_ingested_at",
+        *_WALL_CLOCK,
+        "days_behind_wall_clock",
+        "is_late_by_wall_clock",
+        "wall_clock_severity",
+        "wall_clock_status_name",
+    ),
+    "quality.fct_data_as_of": (
+        *_WALL_CLOCK,
+        "sources_checked",
+        "sources_late_by_wall_clock",
+        "wall_clock_lag_days",
+        "data_note",
+    ),
+}
 
 
 def _cityops(*arguments, home, extra=None, **popen):
