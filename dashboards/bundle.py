@@ -637,7 +637,7 @@ def expand_template(text: str, spec: Spec) -> str:
 
 
 def dashboard_link(slug: str, native_filter: NativeFilter | None = None, value: str = "") -> str:
-    """A dashboard's URL, with its native filter ``key`` set to ``value`` (may be Handlebars).
+    """A dashboard's URL, with ``native_filter`` set to ``value`` (which may be Handlebars).
 
     Superset reads the filter's state from the ``native_filters`` parameter (rison). The value
     is written three times, as the query's filter, the filter's value and its label.
@@ -707,7 +707,7 @@ CHART_BUILDERS = {
 # -- dashboards -----------------------------------------------------------------------------
 
 
-def _native_filter(dashboard: DashboardSpec, item: NativeFilter) -> dict[str, Any]:
+def _native_filter(item: NativeFilter) -> dict[str, Any]:
     """A native filter over the whole dashboard; charts whose dataset lacks the column ignore it."""
     select = item.kind == "select"
     default: dict[str, Any] = {"extraFormData": {}, "filterState": {}, "ownState": {}}
@@ -822,7 +822,7 @@ def _dashboard(dashboard: DashboardSpec) -> dict[str, Any]:
         "default_filters": "{}",
         "chart_configuration": {},
         "native_filter_configuration": [
-            _native_filter(dashboard, item) for item in dashboard.native_filters.values()
+            _native_filter(item) for item in dashboard.native_filters.values()
         ],
     }
     return {
