@@ -81,8 +81,9 @@ FEATURE_FLAGS = {
 DATA_CACHE_CONFIG = {"CACHE_TYPE": "NullCache"}
 CACHE_CONFIG = {"CACHE_TYPE": "NullCache"}
 
-# No telemetry: Superset's pages would otherwise load Scarf's analytics pixel from the
-# internet; a city-operations network has no internet, and nothing leaves it.
+# No telemetry: a city-operations network has no internet, and nothing leaves it. Superset
+# 6.1's page renders Scarf's analytics pixel whatever this says; the Content-Security-Policy
+# below blocks it (a browser test checks that every outside request is blocked).
 SCARF_ANALYTICS = False
 
 # Local single-host service on 127.0.0.1: no HTTPS, so no secure-only cookies.
