@@ -615,10 +615,23 @@ def _html(chart: ChartSpec, dataset: DatasetSpec, catalog: Catalog) -> tuple[dic
         "viz_type": "handlebars",
         # Links are made concrete by _chart, which knows the other dashboards' filters.
         "handlebarsTemplate": template_text(options["template"]),
-        "styleTemplate": css.read_text(encoding="utf-8") if css.exists() else "",
+        "styleTemplate": (css.read_text(encoding="utf-8") if css.exists() else "")
+        + level_colour_variables(),
         "percent_metrics": [],
     }
     return params, query
+
+
+def level_colour_variables() -> str:
+    """CSS custom properties ``--cityops-level-0`` … ``-4``: the templates' level colours.
+
+    One palette for every template, the marts' (LEVEL_COLOURS, which a test compares with
+    ``fct_indicator_latest.colour_hex``), instead of a copy in each CSS file.
+    """
+    names = "; ".join(
+        f"--cityops-level-{level}: {colour}" for level, colour in LEVEL_COLOURS.items()
+    )
+    return f"\n:root {{ {names}; }}\n"
 
 
 def expand_template(text: str, spec: Spec) -> str:

@@ -352,3 +352,36 @@ def test_superset_pages_may_load_nothing_from_outside():
     assert {"svg", "path", "circle", "title"} <= set(schema["tagNames"])
     assert "script" not in schema["tagNames"]
     assert not [a for values in schema["attributes"].values() for a in values if a.startswith("on")]
+
+
+def test_the_landing_redirect_names_the_provisioned_roles_and_the_overview():
+    import runpy
+
+    from dashboards import provision
+    from dashboards.settings import CONFIG
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SUPERSET_SECRET_KEY", "x")
+        patch.setenv("SUPERSET_GUEST_TOKEN_SECRET", "y")
+        config = runpy.run_path(str(CONFIG))
+    # superset_config.py imports nothing from cityops, so its copies are checked here.
+    assert config["LANDING_ROLES"] == (provision.LEADER,)
+    assert config["LANDING_ROLE_PREFIX"] == provision.STREET_ROLE_PREFIX
+    slugs = {dashboard.slug for dashboard in load_spec().dashboards}
+    assert config["LANDING_DASHBOARD"].split("/")[-2] in slugs
+
+
+def test_every_template_takes_its_level_colours_from_the_one_palette(rendered):
+    _, files = rendered
+    html = [
+        yaml.safe_load(text)["params"]
+        for path, text in files.items()
+        if path.startswith("charts/") and yaml.safe_load(text)["viz_type"] == "handlebars"
+    ]
+    assert len(html) == 6  # five on 城运总览, the warning map on 城市运行生命体征
+    for params in html:
+        for level, colour in bundle.LEVEL_COLOURS.items():
+            assert f"--cityops-level-{level}: {colour}" in params["styleTemplate"]
+    for css in (REPO / "dashboards" / "templates").glob("*.css"):
+        text = css.read_text(encoding="utf-8").upper()
+        assert not [c for c in bundle.LEVEL_COLOURS.values() if c.upper() in text], css.name
